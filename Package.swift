@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+// Ecom: domain instruction tuning of small language models on the CPU (EcomGPT and UniversalNER, rebuilt in Swift).
+//
+// Module names carry an `Ecom` prefix so that no module shares its name with its main type
+// (`EcomTensor.Tensor`, `EcomTokenizer.Tokenizer`); the directories follow the design card (Sources/Tensor, ...).
+import PackageDescription
+
+let package = Package(
+    name: "Ecom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "EcomTokenizer", targets: ["EcomTokenizer"]),
+        .library(name: "EcomTensor", targets: ["EcomTensor"]),
+        .library(name: "EcomModel", targets: ["EcomModel"]),
+        .library(name: "EcomInstruct", targets: ["EcomInstruct"]),
+        .library(name: "EcomMetrics", targets: ["EcomMetrics"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libzstd-dev; installed by scripts/setup.sh).
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+
+        // Libraries: each its own product, with the fewest dependencies it can have.
+        .target(name: "EcomTokenizer", path: "Sources/Tokenizer"),
+        .target(name: "EcomMetrics", path: "Sources/Metrics"),
+        .target(name: "EcomTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
+        .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
+        .target(name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct"),
+
+        // Tools: thin @main commands composing the libraries.
+
+        // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
+        .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
+            path: "Tests/TensorTests"),
+        .testTarget(
+            name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
+            path: "Tests/InstructTests"),
+    ]
+)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: scripts/bench.sh [NAME...], NAME one of the files scripts/bench/NAME.sh (tensor, tokenizer,
+# metrics, data, model, train as they are added); no NAME runs them all. Each benchmark measures ours and the
+# named reference in the same run and prints JSON Lines, one object per measurement:
+#   {"bench", "case", "ours", "reference", "unit", "ratio", ...}   (ratio = ours/reference, higher is better)
+# Output is also appended to bench-results/NAME.jsonl. The reference side's Python venv is set up on first use.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+available=()
+for f in scripts/bench/*.sh; do [ -e "$f" ] && available+=("$(basename "$f" .sh)"); done
+if [ "${#available[@]}" -eq 0 ]; then echo "bench: no benchmarks exist yet (scripts/bench/*.sh)" >&2; exit 1; fi
+names=("$@")
+[ "${#names[@]}" -eq 0 ] && names=("${available[@]}")
+for n in "${names[@]}"; do
+  [ -f "scripts/bench/$n.sh" ] || { echo "bench: unknown benchmark '$n' (have: ${available[*]})" >&2; exit 2; }
+done
+export ECOM_ROOT="$root"
+export ECOM_PY="$(bash scripts/reference/venv.sh)"
+echo "bench: building release binaries" >&2
+swift build -c release >&2
+export ECOM_BIN="$(swift build -c release --show-bin-path)"
+mkdir -p bench-results
+for n in "${names[@]}"; do
+  echo "bench: $n" >&2
+  bash "scripts/bench/$n.sh" | tee -a "bench-results/$n.jsonl"
+done
