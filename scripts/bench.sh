@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks: scripts/bench.sh [NAME...], NAME one of the files scripts/bench/NAME.sh (tensor, tokenizer,
-# metrics, data, model, train as they are added); no NAME runs them all. Each benchmark measures ours and the
-# named reference in the same run and prints JSON Lines, one object per measurement:
+# metrics, data, model, train as they are added); no NAME runs them all. Each benchmark measures ours (the tools in
+# ECOM_BIN, the executables of the Benchmarks package in ECOM_BENCH_BIN) and the named reference (Python in the venv
+# ECOM_PY) in the same run, and prints, through scripts/bench/combine.py, JSON Lines, one object per measurement:
 #   {"bench", "case", "ours", "reference", "unit", "ratio", ...}   (ratio = ours/reference, higher is better)
 # Output is also appended to bench-results/NAME.jsonl. The reference side's Python venv is set up on first use.
 set -euo pipefail
@@ -21,6 +22,8 @@ export ECOM_PY="$(bash scripts/reference/venv.sh)"
 echo "bench: building release binaries" >&2
 swift build -c release >&2
 export ECOM_BIN="$(swift build -c release --show-bin-path)"
+swift build -c release --package-path Benchmarks >&2
+export ECOM_BENCH_BIN="$(swift build -c release --package-path Benchmarks --show-bin-path)"
 mkdir -p bench-results
 for n in "${names[@]}"; do
   echo "bench: $n" >&2

@@ -1,0 +1,15 @@
+// swift-tools-version: 6.0
+// Ecom's benchmarks: a package apart from the library so that `swift test` never builds or runs them.
+// Built in release by scripts/bench.sh; each benchmark is an executable `bench-<name>` that prints JSON Lines
+// of our measurements, which scripts/bench/combine.py joins with the reference's measurements from the same run.
+import PackageDescription
+
+let package = Package(
+    name: "EcomBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "Ecom", path: "..")],
+    targets: [
+        .target(name: "BenchSupport", path: "Sources/BenchSupport"),
+        // Benchmarks (one executable per library, added with each issue):
+    ]
+)
