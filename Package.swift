@@ -42,6 +42,8 @@ let package = Package(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),
         .testTarget(
+            name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
+        .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),
     ]
