@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct"),
 
         // Tools: thin @main commands composing the libraries.
+        .executableTarget(
+            name: "ecom-metrics",
+            dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-metrics"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
@@ -43,6 +47,8 @@ let package = Package(
             path: "Tests/TensorTests"),
         .testTarget(
             name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
+        .testTarget(
+            name: "MetricsTests", dependencies: ["EcomMetrics", "EcomTestSupport"], path: "Tests/MetricsTests"),
         .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),

@@ -11,5 +11,9 @@ let package = Package(
     targets: [
         .target(name: "BenchSupport", path: "Sources/BenchSupport"),
         // Benchmarks (one executable per library, added with each issue):
+        .executableTarget(
+            name: "bench-metrics",
+            dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
+            path: "Sources/bench-metrics"),
     ]
 )
