@@ -17,9 +17,13 @@ public enum ComputeThreads {
         return n
     }()
 
+    /// A per-task override of ``count`` for our kernels (not OpenBLAS), e.g. to compare thread counts in tests
+    /// that run concurrently: `ComputeThreads.$override.withValue(1) { ... }`.
+    @TaskLocal public static var override: Int?
+
     /// Threads used by large operations (at least 1). Defaults to the number of active processors.
     public static var count: Int {
-        get { current }
+        get { override.map { max(1, $0) } ?? current }
         set {
             current = max(1, newValue)
             openblas_set_num_threads(Int32(current))
