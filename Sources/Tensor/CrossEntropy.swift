@@ -68,7 +68,7 @@ public enum CrossEntropyKernel {
                     }
                     var mv = FloatVector(repeating: -.infinity)
                     var j = 0
-                    while j + simdWidth <= vocab { mv = pointwiseMax(mv, loadVector(x, j)); j += simdWidth }
+                    while j + simdWidth <= vocab { mv = vectorMax(mv, loadVector(x, j)); j += simdWidth }
                     var m = horizontalMax(mv)
                     while j < vocab { m = max(m, x[j]); j += 1 }
                     let mb = FloatVector(repeating: m)

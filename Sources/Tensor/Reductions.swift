@@ -76,7 +76,7 @@ public enum ReductionKernel {
     public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var mv = FloatVector(repeating: -.infinity)
         var i = 0
-        while i + simdWidth <= count { mv = pointwiseMax(mv, loadVector(x, i)); i += simdWidth }
+        while i + simdWidth <= count { mv = vectorMax(mv, loadVector(x, i)); i += simdWidth }
         var m = horizontalMax(mv)
         while i < count { m = Swift.max(m, x[i]); i += 1 }
         return m

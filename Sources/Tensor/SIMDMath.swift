@@ -24,7 +24,7 @@ func storeVector(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
 @inline(__always) @usableFromInline
 func vectorExp(_ x: FloatVector) -> FloatVector {
     let tooSmall = x .< -87.3
-    let xc = x.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: 88.7))
+    let xc = vectorMin(vectorMax(x, FloatVector(repeating: -87.3)), FloatVector(repeating: 88.7))
     let magic = FloatVector(repeating: 12_582_912)  // 1.5 * 2^23
     let shifted = xc * 1.442_695_04 + magic
     let n = shifted - magic
@@ -50,6 +50,15 @@ func scalarExp(_ x: Float) -> Float {
     vectorExp(FloatVector(repeating: x))[0]
 }
 
+/// Lane-wise maximum (the standard library's `pointwiseMax` is not inlined and costs a call per vector); a NaN in
+/// `a` is passed over.
+@inline(__always) @usableFromInline
+func vectorMax(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a.replacing(with: b, where: a .< b) }
+
+/// Lane-wise minimum.
+@inline(__always) @usableFromInline
+func vectorMin(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a.replacing(with: b, where: b .< a) }
+
 /// Sum of the lanes in a fixed order (deterministic).
 @inline(__always) @usableFromInline
 func horizontalSum(_ v: FloatVector) -> Float {
@@ -61,7 +70,7 @@ func horizontalSum(_ v: FloatVector) -> Float {
 /// Maximum of the lanes.
 @inline(__always) @usableFromInline
 func horizontalMax(_ v: FloatVector) -> Float {
-    let a = pointwiseMax(v.lowHalf, v.highHalf)
-    let b = pointwiseMax(a.lowHalf, a.highHalf)
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.lowHalf .< v.highHalf)
+    let b = a.lowHalf.replacing(with: a.highHalf, where: a.lowHalf .< a.highHalf)
     return Swift.max(b[0], b[1])
 }

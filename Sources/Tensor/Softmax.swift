@@ -76,7 +76,7 @@ public enum SoftmaxKernel {
                     let b = bias + (rowsPerBias == Int.max ? 0 : r / rowsPerBias) * cols
                     while j + simdWidth <= n {
                         let z = loadVector(xr, j) * scale + loadVector(b, j)
-                        storeVector(z, o, j); mv = pointwiseMax(mv, z); j += simdWidth
+                        storeVector(z, o, j); mv = vectorMax(mv, z); j += simdWidth
                     }
                     var m = horizontalMax(mv)
                     while j < n { let z = scale * xr[j] + b[j]; o[j] = z; m = max(m, z); j += 1 }
@@ -84,7 +84,7 @@ public enum SoftmaxKernel {
                 } else {
                     while j + simdWidth <= n {
                         let z = loadVector(xr, j) * scale
-                        storeVector(z, o, j); mv = pointwiseMax(mv, z); j += simdWidth
+                        storeVector(z, o, j); mv = vectorMax(mv, z); j += simdWidth
                     }
                     var m = horizontalMax(mv)
                     while j < n { let z = scale * xr[j]; o[j] = z; m = max(m, z); j += 1 }
