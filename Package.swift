@@ -39,6 +39,9 @@ let package = Package(
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
         .testTarget(
+            name: "TokenizerTests", dependencies: ["EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/TokenizerTests"),
+        .testTarget(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),
         .testTarget(
