@@ -7,6 +7,9 @@ struct Piece: Equatable {
     var start: Int
     var end: Int
     var prefixSpace: Bool = false
+    /// With `prefixSpace`: the end of the character the added space is aligned to (the first character of the
+    /// text it was added to, as HF aligns a prepended character), for the offsets of a token made of it alone.
+    var spaceEnd: Int = 0
 }
 
 /// How a `Split` treats the matches of its pattern.
@@ -110,8 +113,9 @@ struct PreTokenizer: Sendable {
             }
         case let .byteLevel(addPrefixSpace, useRegex):
             let prefix = addPrefixSpace && !piece.prefixSpace && (piece.start == piece.end || p[piece.start] != 0x20)
+            let spaceEnd = prefix ? piece.start + utf8Length(lead: p[piece.start]) : piece.spaceEnd
             if !useRegex {
-                out.append(Piece(start: piece.start, end: piece.end, prefixSpace: piece.prefixSpace || prefix))
+                out.append(Piece(start: piece.start, end: piece.end, prefixSpace: piece.prefixSpace || prefix, spaceEnd: spaceEnd))
             } else if !prefix {
                 scratch.matches.removeAll(keepingCapacity: true)
                 SplitPattern.gpt2.matches(p, piece.start, piece.end, into: &scratch.matches)
@@ -127,7 +131,7 @@ struct PreTokenizer: Sendable {
                 }
                 for m in scratch.matches {
                     if m.lowerBound == 0 {
-                        out.append(Piece(start: piece.start, end: piece.start + m.upperBound - 1, prefixSpace: true))
+                        out.append(Piece(start: piece.start, end: piece.start + m.upperBound - 1, prefixSpace: true, spaceEnd: spaceEnd))
                     } else {
                         out.append(Piece(start: piece.start + m.lowerBound - 1, end: piece.start + m.upperBound - 1))
                     }

@@ -76,12 +76,15 @@ public final class Tokenizer: Sendable {
         if maxAdded >= strings.count { strings += [String?](repeating: nil, count: maxAdded + 1 - strings.count) }
         for t in added.tokens { strings[t.id] = t.content }
         tokenStrings = strings
+        // HF decodes a normalized added token as its normalized content.
+        var decodable = strings
+        for t in added.tokens where t.normalized { decodable[t.id] = normalizer.normalize(t.content) }
         let specialContents = Set(added.tokens.filter { $0.special }.map { $0.content })
         isSpecial = strings.map { $0.map { specialContents.contains($0) } ?? false }
         var arena: [UInt8] = []
         var starts: [Int] = [0]
         starts.reserveCapacity(strings.count + 1)
-        for s in strings {
+        for s in decodable {
             if let s { arena += ByteLevelAlphabet.decode(s) }
             starts.append(arena.count)
         }
@@ -274,6 +277,7 @@ public final class Tokenizer: Sendable {
             let length = id < decodedStart.count - 1 ? decodedStart[id + 1] - decodedStart[id] : 1
             var s = max(piece.start, piece.start + w - shift)
             var e = min(piece.end, max(piece.start + w + length - shift, s + 1))
+            if piece.prefixSpace && w == 0 { e = max(e, piece.spaceEnd) }
             w += length
             while s > piece.start && q[s] & 0xC0 == 0x80 { s -= 1 }
             while e < piece.end && q[e] & 0xC0 == 0x80 { e += 1 }
