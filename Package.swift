@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct"),
 
         // Tools: thin @main commands composing the libraries.
+        .executableTarget(
+            name: "ecom-tokenizer",
+            dependencies: ["EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-tokenizer"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
