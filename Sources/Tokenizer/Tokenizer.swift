@@ -64,9 +64,10 @@ public final class Tokenizer: Sendable {
         for key in ["truncation", "padding"] where !root.isNull(key) {
             throw TokenizerError.unsupported(field: key, value: "only null is supported (truncate or pad after encoding)")
         }
+        // The model first: a file of another model type is reported as such, not by a later stage's mismatch.
+        model = try BPEModel(json: root.object("model"))
         normalizer = try Normalizer(json: root.optionalObject("normalizer"))
         preTokenizer = try PreTokenizer(json: root.optionalObject("pre_tokenizer"))
-        model = try BPEModel(json: root.object("model"))
         added = try AddedVocabulary(json: root.isNull("added_tokens") ? [] : root.array("added_tokens"), normalizer: normalizer)
         post = try PostProcessor(json: root.optionalObject("post_processor"))
         decoderKind = try DecoderKind(json: root.optionalObject("decoder"))

@@ -20,6 +20,9 @@ import Testing
                 ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false]]]
         }
         #expect { try Tokenizer(json: regex) } throws: { "\($0)".contains("pre_tokenizer.pretokenizers[0].pattern.Regex") }
+        // A tokenizer.json of another model type is reported by its model type, whatever its other stages hold.
+        let wordPiece = try patched { $0["model"] = ["type": "WordPiece", "vocab": [:] as [String: Int]] }
+        #expect(throws: TokenizerError.unsupported(field: "model.type", value: "WordPiece")) { try Tokenizer(json: wordPiece) }
     }
 
     @Test func malformedFilesNameTheField() throws {
