@@ -102,10 +102,12 @@ public enum DatasetBuilder {
         let sourceCount = records.count
         var fc = o.filter
         fc.seed = o.seed
-        let (kept, report, review) = try RecordFilter(config: fc).run(records)
-        progress("filter: kept \(report.kept) of \(report.input)")
+        // Held-out evaluation records are kept exactly as released: filtering applies to training candidates only.
+        let evaluation = records.filter { o.heldOut.contains($0.provenance.task) }
+        let (kept, report, review) = try RecordFilter(config: fc).run(records.filter { !o.heldOut.contains($0.provenance.task) })
+        progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
         let (split, capped) = SplitAssigner(heldOut: o.heldOut, maxPerDataset: o.maxPerDataset,
-                                            validationFraction: o.validationFraction, seed: o.seed).assign(kept)
+                                            validationFraction: o.validationFraction, seed: o.seed).assign(kept + evaluation)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var shards: [ShardInfo] = []
         var counts: [String: Int] = [:]

@@ -24,6 +24,10 @@ public struct PackedSequence: Sendable, Equatable {
     /// Attention stays within a document where document ids are equal.
     public var documentIDs: [UInt16]
 
+    public init(ids: [Int32], lossMask: [UInt8], documentIDs: [UInt16]) {
+        self.ids = ids; self.lossMask = lossMask; self.documentIDs = documentIDs
+    }
+
     /// The payload stored in a packed shard: n u32, then ids i32 × n, mask u8 × n, document ids u16 × n (little-endian).
     public func encoded() -> [UInt8] {
         var b: [UInt8] = []

@@ -14,6 +14,10 @@ public struct RawProduct: Codable, Sendable, Equatable {
     public var attributes: [Attribute]
     public var description: String
     public var category: String
+    public init(id: String, language: String, title: String, attributes: [Attribute], description: String, category: String) {
+        self.id = id; self.language = language; self.title = title; self.attributes = attributes
+        self.description = description; self.category = category
+    }
 }
 
 /// A review of a product: text, aspect terms with their sentiment, and the overall sentiment.
@@ -37,6 +41,9 @@ public struct RawQuery: Codable, Sendable, Equatable {
     public var query: String
     public var candidates: [String]
     public var chosen: String
+    public init(id: String, language: String, query: String, candidates: [String], chosen: String) {
+        self.id = id; self.language = language; self.query = query; self.candidates = candidates; self.chosen = chosen
+    }
 }
 
 /// An extractive question over a context with its answer span.
@@ -46,6 +53,9 @@ public struct RawQuestion: Codable, Sendable, Equatable {
     public var context: String
     public var question: String
     public var answer: String
+    public init(id: String, language: String, context: String, question: String, answer: String) {
+        self.id = id; self.language = language; self.context = context; self.question = question; self.answer = answer
+    }
 }
 
 /// The contents of raw files, by kind.
