@@ -11,5 +11,8 @@ let package = Package(
     targets: [
         .target(name: "BenchSupport", path: "Sources/BenchSupport"),
         // Benchmarks (one executable per library, added with each issue):
+        .executableTarget(
+            name: "bench-data", dependencies: ["BenchSupport", .product(name: "EcomInstruct", package: "Ecom")],
+            path: "Sources/bench-data"),
     ]
 )
