@@ -21,13 +21,7 @@ public struct MinHashDeduplicator: Sendable {
         seeds = (0..<(bands * rows)).map { _ in g.next() | 1 }
     }
 
-    /// A 64-bit mix (the SplitMix64 finaliser).
-    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    @inline(__always) static func mix(_ x: UInt64) -> UInt64 { mix64(x) }
 
     /// The hashes of the text's character shingles (the whole text when shorter than a shingle).
     func shingles(_ text: String) -> Set<UInt64> {

@@ -15,10 +15,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return mix64(state)
     }
 
     /// A uniform integer in 0..<n (n > 0), by rejection so that it is unbiased.
@@ -43,4 +40,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
             if i != j { a.swapAt(i, j) }
         }
     }
+}
+
+/// SplitMix64's finaliser: a bijective 64-bit mix with good avalanche (also the hash family of MinHash).
+@inline(__always) func mix64(_ x: UInt64) -> UInt64 {
+    var z = x
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
 }
