@@ -41,12 +41,20 @@ let package = Package(
             name: "ecom-data",
             dependencies: ["EcomInstruct", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-data"),
+        .executableTarget(
+            name: "ecom-metrics",
+            dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-metrics"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),
+        .testTarget(
+            name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
+        .testTarget(
+            name: "MetricsTests", dependencies: ["EcomMetrics", "EcomTestSupport"], path: "Tests/MetricsTests"),
         .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),

@@ -14,5 +14,9 @@ let package = Package(
         .executableTarget(
             name: "bench-data", dependencies: ["BenchSupport", .product(name: "EcomInstruct", package: "Ecom")],
             path: "Sources/bench-data"),
+        .executableTarget(
+            name: "bench-metrics",
+            dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
+            path: "Sources/bench-metrics"),
     ]
 )
