@@ -18,5 +18,8 @@ let package = Package(
             name: "bench-metrics",
             dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
             path: "Sources/bench-metrics"),
+        .executableTarget(
+            name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
+            path: "Sources/bench-tensor"),
     ]
 )

@@ -1,0 +1,67 @@
+// bench-tensor: sgemm GFLOPS (CBLAS and our SIMD matmul) and memory-bound ops in GB/s, with memcpy of the same bytes.
+//
+// Prints our measurements as JSON Lines on stdout. With BENCH_TENSOR_LIMITS=PATH it also writes the machine's limit for
+// each memory-bound case (a single memcpy moving the same number of bytes) to PATH, in the same format, so that
+// scripts/bench/tensor.sh can join ours against it (numpy provides the sgemm reference).
+import BenchSupport
+import EcomTensor
+import Foundation
+
+let quick = env("BENCH_QUICK", "0") == "1"
+let threads = ComputeThreads.count
+var limitLines: [String] = []
+
+func gflops(_ n: Int, _ seconds: Double) -> Double { 2 * Double(n * n * n) / seconds / 1e9 }
+
+// sgemm: C = A B, square, row-major.
+for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
+    let a = Tensor.uniform([n, n], seed: 1), b = Tensor.uniform([n, n], seed: 2)
+    var c = Tensor(shape: [n, n])
+    for path in [KernelPath.blas, .simd] {
+        let iterations = path == .simd && n >= 1024 ? 3 : 7
+        let t = a.withMatrix { av in b.withMatrix { bv in c.withMutableMatrix { cv in
+            medianSeconds(warmup: 1, iterations: iterations, minSeconds: n <= 512 ? 0.3 : 0) {
+                MatmulKernel.gemm(av, bv, cv, path: path)
+            }
+        } } }
+        emit(bench: "tensor", case: path == .blas ? "sgemm \(n)" : "sgemm simd \(n)", value: gflops(n, t), unit: "GFLOPS",
+             higherIsBetter: true, extra: ["threads": threads, "path": path.rawValue])
+    }
+}
+
+/// Times `body`, reporting bytes moved per second, and a memcpy of the same bytes as the limit.
+@MainActor func bandwidth(_ name: String, bytes: Int, _ body: () -> Void) {
+    let t = medianSeconds(warmup: 3, iterations: 15, minSeconds: 0.5, body)
+    emit(bench: "tensor", case: name, value: Double(bytes) / t / 1e9, unit: "GB/s", higherIsBetter: true,
+         extra: ["threads": threads, "bytes": bytes])
+    // memcpy of bytes/2 reads bytes/2 and writes bytes/2: the same traffic.
+    let half = bytes / 2
+    let src = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64), dst = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64)
+    defer { src.deallocate(); dst.deallocate() }
+    memset(src, 1, half); memset(dst, 0, half)
+    let tc = medianSeconds(warmup: 3, iterations: 15, minSeconds: 0.5) { memcpy(dst, src, half) }
+    let line: [String: Any] = ["bench": "tensor", "case": name, "value": Double(bytes) / tc / 1e9, "unit": "GB/s",
+                               "higher_is_better": true, "reference_kind": "memcpy of the same bytes (1 thread)"]
+    limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+}
+
+let (rows, cols) = (4096, 1024)  // N x C, e.g. 4 sequences of 1024 tokens at BLOOM-560m's width
+let count = rows * cols
+var x = Tensor.uniform([rows, cols], lo: -3, hi: 3, seed: 3), y = Tensor.uniform([rows, cols], seed: 4)
+let gamma = Tensor.uniform([cols], seed: 5), beta = Tensor.uniform([cols], seed: 6)
+var out = Tensor(shape: [rows, cols]), mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows])
+x.withUnsafeMutableBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in out.withUnsafeMutableBufferPointer { op in
+gamma.withUnsafeBufferPointer { gp in beta.withUnsafeBufferPointer { bp in
+mean.withUnsafeMutableBufferPointer { mp in rstd.withUnsafeMutableBufferPointer { rp in
+    let (x, y, o) = (xp.baseAddress!, yp.baseAddress!, op.baseAddress!)
+    bandwidth("layernorm \(rows)x\(cols)", bytes: 8 * count) {
+        LayerNormKernel.forward(x, gamma: gp.baseAddress!, beta: bp.baseAddress!, o, mean: mp.baseAddress, rstd: rp.baseAddress, rows: rows, cols: cols)
+    }
+    bandwidth("softmax \(rows)x\(cols)", bytes: 8 * count) { SoftmaxKernel.forward(x, o, rows: rows, cols: cols) }
+    bandwidth("gelu \(count)", bytes: 8 * count) { GELUKernel.forward(x, o, count: count) }
+    bandwidth("add \(count)", bytes: 12 * count) { ElementwiseKernel.add(x, y, o, count: count) }
+} } } } } } }
+
+if let path = ProcessInfo.processInfo.environment["BENCH_TENSOR_LIMITS"] {
+    try! (limitLines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+}

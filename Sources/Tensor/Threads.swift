@@ -1,0 +1,77 @@
+// The library's one thread-count knob: Dispatch for our kernels, OpenBLAS's own threads for gemm.
+import COpenBLAS
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The number of threads the library uses for large operations.
+///
+/// Our kernels split work into `count` contiguous chunks run with `DispatchQueue.concurrentPerform`; reductions combine
+/// the chunks' partial results in chunk order, so results are deterministic for a given `count`. Setting `count` also
+/// sets OpenBLAS's thread count, so gemm follows the same knob.
+public enum ComputeThreads {
+    nonisolated(unsafe) private static var current: Int = {
+        let n = max(1, min(64, System.activeProcessorCount))
+        openblas_set_num_threads(Int32(n))
+        return n
+    }()
+
+    /// A per-task override of ``count`` for our kernels (not OpenBLAS), e.g. to compare thread counts in tests
+    /// that run concurrently: `ComputeThreads.$override.withValue(1) { ... }`.
+    @TaskLocal public static var override: Int?
+
+    /// Threads used by large operations (at least 1). Defaults to the number of active processors.
+    public static var count: Int {
+        get { override.map { max(1, $0) } ?? current }
+        set {
+            current = max(1, newValue)
+            openblas_set_num_threads(Int32(current))
+        }
+    }
+
+    /// Runs `body` over `[0, total)` split into contiguous chunks, in parallel when the work is large enough.
+    ///
+    /// The split depends only on `total`, `minPerChunk` and `count`, never on timing: chunk `c` of `chunks` is
+    /// `[total * c / chunks, total * (c + 1) / chunks)`. `body` gets the chunk index and its range.
+    @inlinable
+    public static func forEachChunk(_ total: Int, minPerChunk: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(total, minPerChunk: minPerChunk)
+        if chunks <= 1 {
+            if total > 0 { body(0, 0..<total) }
+            return
+        }
+        // The chunks only read shared inputs and write disjoint outputs (or their own partial slot); the closure is
+        // not escaping past this call, so handing it to Dispatch's @Sendable closure is safe.
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                task.value(c, (total * c / chunks)..<(total * (c + 1) / chunks))
+            }
+        }
+    }
+
+    /// The number of chunks ``forEachChunk(_:minPerChunk:_:)`` uses for `total` items.
+    @inlinable
+    public static func chunkCount(_ total: Int, minPerChunk: Int) -> Int {
+        max(1, min(count, total / max(1, minPerChunk)))
+    }
+}
+
+/// Processor count without Foundation.
+enum System {
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+/// Wraps a value the caller knows to be safe to share across the threads of one parallel loop.
+@usableFromInline
+struct UncheckedSendable<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @usableFromInline init(_ value: T) { self.value = value }
+}

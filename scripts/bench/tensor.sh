@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Tensor benchmark: our sgemm (CBLAS and pure SIMD) against numpy's (same OpenBLAS machine, same run), and our
+# memory-bound ops (layer norm, softmax, GELU, add) in GB/s against a memcpy of the same bytes.
+# Called by scripts/bench.sh with ECOM_ROOT, ECOM_PY and ECOM_BENCH_BIN set. BENCH_QUICK=1 for a short run.
+set -euo pipefail
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+BENCH_TENSOR_LIMITS="$tmp/limits.jsonl" "$ECOM_BENCH_BIN/bench-tensor" > "$tmp/ours.jsonl"
+"$ECOM_PY" - "${BENCH_QUICK:-0}" > "$tmp/numpy.jsonl" <<'PY'
+import json, sys, time
+import numpy as np
+
+quick = sys.argv[1] == "1"
+
+
+def median_seconds(fn, warmup=1, iterations=7, min_seconds=0.0):
+    for _ in range(warmup):
+        fn()
+    samples, total = [], 0.0
+    while len(samples) < iterations or total < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        samples.append(dt)
+        total += dt
+    samples.sort()
+    n = len(samples)
+    return samples[n // 2] if n % 2 else (samples[n // 2 - 1] + samples[n // 2]) / 2
+
+
+for n in ([256, 512] if quick else [256, 512, 1024, 2048]):
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+    c = np.empty((n, n), dtype=np.float32)
+    t = median_seconds(lambda: np.matmul(a, b, out=c), min_seconds=0.3 if n <= 512 else 0)
+    g = 2 * n ** 3 / t / 1e9
+    # The same numpy figure is the reference for our CBLAS and our SIMD matmul (the latter is reported as a fraction).
+    for case in (f"sgemm {n}", f"sgemm simd {n}"):
+        print(json.dumps({"bench": "tensor", "case": case, "value": g, "unit": "GFLOPS", "higher_is_better": True,
+                          "reference_kind": f"numpy {np.__version__} matmul"}), flush=True)
+PY
+cat "$tmp/numpy.jsonl" "$tmp/limits.jsonl" > "$tmp/reference.jsonl"
+"$ECOM_PY" "$ECOM_ROOT/scripts/bench/combine.py" "$tmp/ours.jsonl" "$tmp/reference.jsonl"
