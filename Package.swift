@@ -45,9 +45,16 @@ let package = Package(
             name: "ecom-metrics",
             dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-metrics"),
+        .executableTarget(
+            name: "ecom-tokenizer",
+            dependencies: ["EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-tokenizer"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "TokenizerTests", dependencies: ["EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/TokenizerTests"),
         .testTarget(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),

@@ -21,5 +21,8 @@ let package = Package(
         .executableTarget(
             name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-tensor"),
+        .executableTarget(
+            name: "bench-tokenizer", dependencies: ["BenchSupport", .product(name: "EcomTokenizer", package: "Ecom")],
+            path: "Sources/bench-tokenizer"),
     ]
 )
