@@ -2,7 +2,7 @@
 // with the filter report and the review sample beside them.
 import Foundation
 
-public struct BuildOptions: Sendable {
+public struct BuildOptions {
     public var ecomgpt: URL?
     public var uniner: URL?
     public var raw: [URL] = []
@@ -16,6 +16,8 @@ public struct BuildOptions: Sendable {
     /// Negative entity types added per UniversalNER passage.
     public var negativeTypes = 2
     public var filter = FilterConfig()
+    /// Counts tokens for the over-long rule (a tokenizer); UTF-8 bytes when nil.
+    public var tokenCounter: TokenCounter?
     public init() {}
 }
 
@@ -104,7 +106,7 @@ public enum DatasetBuilder {
         fc.seed = o.seed
         // Held-out evaluation records are kept exactly as released: filtering applies to training candidates only.
         let evaluation = records.filter { o.heldOut.contains($0.provenance.task) }
-        let (kept, report, review) = try RecordFilter(config: fc).run(records.filter { !o.heldOut.contains($0.provenance.task) })
+        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !o.heldOut.contains($0.provenance.task) })
         progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
         let (split, capped) = SplitAssigner(heldOut: o.heldOut, maxPerDataset: o.maxPerDataset,
                                             validationFraction: o.validationFraction, seed: o.seed).assign(kept + evaluation)

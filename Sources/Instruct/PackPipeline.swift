@@ -7,6 +7,9 @@ public enum PackPipeline {
     /// per split.
     public static func pack(input: URL, out: URL, encoder: TokenEncoder, tokenizerHash: String, config: PackingConfig,
                             shardBytes: Int = 64 << 20, progress: (String) -> Void) throws -> [String: PackingStats] {
+        guard encoder.endOfSequenceID >= 0 else {
+            throw InstructError("the tokenizer has no end-of-sequence token ('</s>' or '<|endoftext|>'); packing needs one")
+        }
         var shards: [ShardInfo] = []
         var all: [String: PackingStats] = [:]
         var notes: [String: Int] = [:]

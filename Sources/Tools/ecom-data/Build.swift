@@ -1,6 +1,7 @@
 // `ecom-data build`: sources → filtered, split records in zstd shards, with the filter report and review sample.
 import ArgumentParser
 import EcomInstruct
+import EcomTokenizer
 import Foundation
 
 struct Build: ParsableCommand {
@@ -18,7 +19,8 @@ struct Build: ParsableCommand {
     @Option(name: .customLong("shard-mb"), help: "Target shard size in MiB.") var shardMB = 64
     @Option(name: .customLong("validation-fraction"), help: "Fraction of the non-held-out records for validation.") var validationFraction = 0.05
     @Option(name: .customLong("banned-words"), help: "File of banned words, one a line.") var bannedWords: String?
-    @Option(name: .customLong("max-tokens"), help: "Over-long rule: maximum UTF-8 bytes of a rendered record.") var maxTokens = 8192
+    @Option(name: .customLong("max-tokens"), help: "Over-long rule: maximum tokens of a rendered record (UTF-8 bytes without --tokenizer).") var maxTokens = 8192
+    @Option(help: "tokenizer.json used to count tokens for --max-tokens.") var tokenizer: String?
     @Option(name: .customLong("review-every"), help: "One in this many kept records goes to the review sample.") var reviewEvery = 200
 
     func run() throws {
@@ -33,6 +35,9 @@ struct Build: ParsableCommand {
             o.shardBytes = max(1, shardMB) << 20
             o.validationFraction = validationFraction
             o.filter.maxTokens = maxTokens
+            if let t = tokenizer {
+                do { o.tokenCounter = try Tokenizer(contentsOf: URL(fileURLWithPath: t)) } catch { throw InstructError("\(t): \(error)") }
+            }
             o.filter.reviewEvery = reviewEvery
             if let b = bannedWords {
                 let text = try String(contentsOfFile: b, encoding: .utf8)
