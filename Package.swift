@@ -32,9 +32,15 @@ let package = Package(
         .target(name: "EcomMetrics", path: "Sources/Metrics"),
         .target(name: "EcomTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
         .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
-        .target(name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct"),
+        .target(
+            name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
+            resources: [.copy("Resources/raw_sample.jsonl")]),
 
         // Tools: thin @main commands composing the libraries.
+        .executableTarget(
+            name: "ecom-data",
+            dependencies: ["EcomInstruct", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-data"),
         .executableTarget(
             name: "ecom-metrics",
             dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -12,6 +12,9 @@ let package = Package(
         .target(name: "BenchSupport", path: "Sources/BenchSupport"),
         // Benchmarks (one executable per library, added with each issue):
         .executableTarget(
+            name: "bench-data", dependencies: ["BenchSupport", .product(name: "EcomInstruct", package: "Ecom")],
+            path: "Sources/bench-data"),
+        .executableTarget(
             name: "bench-metrics",
             dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
             path: "Sources/bench-metrics"),
