@@ -2,16 +2,22 @@
 // (as UniversalNER's training data adds them: types absent from the passage, drawn by frequency, answered []).
 
 public enum CandidateSampler {
-    /// A random subset of `labels` (size uniform in 0...all others) joined with every gold label, in random order.
-    /// Deterministic for a given generator state; gold labels missing from `labels` are still included.
-    public static func sample(labels: [String], gold: [String], using rng: inout SeededGenerator) -> [String] {
-        let goldSet = Set(gold)
-        var others = labels.filter { !goldSet.contains($0) }
-        rng.shuffle(&others)
-        let extra = others.isEmpty ? 0 : rng.below(others.count + 1)
+    /// EcomGPT's `max_label` (Alibaba-NLP/EcomGPT, src/data/task_cls.py): the prefix length is drawn from 0..<50.
+    public static let defaultMaxLabels = 50
+
+    /// The candidates EcomGPT's classification tasks show: the whole label set shuffled, cut to a prefix whose length
+    /// is uniform in `0..<maxLabels`, joined with every gold label, in random order. With small label sets (binary
+    /// tasks) the prefix almost always keeps every label, so the candidates do not give the answer away.
+    /// Deterministic for a given generator state (the paper's code uses Python's unseeded `random` and a `set`);
+    /// gold labels missing from `labels` are still included.
+    public static func sample(labels: [String], gold: [String], maxLabels: Int = defaultMaxLabels,
+                              using rng: inout SeededGenerator) -> [String] {
+        var shuffled = labels
+        rng.shuffle(&shuffled)
+        let keep = rng.below(max(1, maxLabels))
         var out: [String] = []
-        for g in gold where !out.contains(g) { out.append(g) }
-        out += others.prefix(extra)
+        var seen = Set<String>()
+        for l in shuffled.prefix(keep) + gold where seen.insert(l).inserted { out.append(l) }
         rng.shuffle(&out)
         return out
     }

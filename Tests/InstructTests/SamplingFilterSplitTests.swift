@@ -23,6 +23,17 @@ import Testing
         #expect(sizes.count > 5, "subset sizes should vary: \(sizes.sorted())")
     }
 
+    @Test func binaryTasksUsuallyShowBothLabels() {
+        // EcomGPT cuts the shuffled label set to randint(50) labels before adding the gold ones, so a two-label set
+        // shows both labels unless the cut is 0 or 1 (probability about 1/50 + 1/100 of the draws).
+        var rng = SeededGenerator(seed: 3)
+        var onlyGold = 0
+        for _ in 0..<2000 where CandidateSampler.sample(labels: ["match", "not match"], gold: ["match"], using: &rng) == ["match"] {
+            onlyGold += 1
+        }
+        #expect(onlyGold > 10 && onlyGold < 120, "seed 3: only the gold label shown \(onlyGold) times in 2000")
+    }
+
     @Test func negativeTypesAreAbsentAndFollowFrequency() {
         let sampler = NegativeTypeSampler(counts: ["common": 90, "rare": 10, "present": 50])
         var rng = SeededGenerator(seed: 42)
