@@ -32,16 +32,29 @@ let package = Package(
         .target(name: "EcomMetrics", path: "Sources/Metrics"),
         .target(name: "EcomTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
         .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
-        .target(name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct"),
+        .target(
+            name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
+            resources: [.copy("Resources/raw_sample.jsonl")]),
 
         // Tools: thin @main commands composing the libraries.
+        .executableTarget(
+            name: "ecom-data",
+            dependencies: ["EcomInstruct", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-data"),
         .executableTarget(
             name: "ecom-metrics",
             dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-metrics"),
+        .executableTarget(
+            name: "ecom-tokenizer",
+            dependencies: ["EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-tokenizer"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).
         .target(name: "EcomTestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "TokenizerTests", dependencies: ["EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/TokenizerTests"),
         .testTarget(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),

@@ -12,11 +12,17 @@ let package = Package(
         .target(name: "BenchSupport", path: "Sources/BenchSupport"),
         // Benchmarks (one executable per library, added with each issue):
         .executableTarget(
+            name: "bench-data", dependencies: ["BenchSupport", .product(name: "EcomInstruct", package: "Ecom")],
+            path: "Sources/bench-data"),
+        .executableTarget(
             name: "bench-metrics",
             dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
             path: "Sources/bench-metrics"),
         .executableTarget(
             name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-tensor"),
+        .executableTarget(
+            name: "bench-tokenizer", dependencies: ["BenchSupport", .product(name: "EcomTokenizer", package: "Ecom")],
+            path: "Sources/bench-tokenizer"),
     ]
 )

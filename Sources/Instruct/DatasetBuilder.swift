@@ -1,0 +1,180 @@
+// The build pipeline behind `ecom-data build`: sources → primary and atomic records → filter → splits → record shards,
+// with the filter report and the review sample beside them.
+import Foundation
+
+public struct BuildOptions {
+    public var ecomgpt: URL?
+    public var uniner: URL?
+    public var raw: [URL] = []
+    /// Use the embedded raw sample when no source is given.
+    public var embeddedSampleWhenEmpty = true
+    public var heldOut: Set<String> = Set(SplitAssigner.ecomGPTHeldOut)
+    public var maxPerDataset: Int? = 800
+    public var validationFraction = 0.05
+    public var seed: UInt64 = 0
+    public var shardBytes = 64 << 20
+    /// Negative entity types added per UniversalNER passage.
+    public var negativeTypes = 2
+    public var filter = FilterConfig()
+    /// Counts tokens for the over-long rule (a tokenizer); UTF-8 bytes when nil.
+    public var tokenCounter: TokenCounter?
+    public init() {}
+}
+
+public struct BuildSummary: Codable, Sendable {
+    public var sourceRecords: Int
+    public var filter: FilterReport
+    public var capped: Int
+    public var splits: [String: Int]
+    public var shards: Int
+    public var bytes: Int
+    public var output: String
+}
+
+public enum DatasetBuilder {
+    public static let reportFile = "filter_report.json"
+    public static let reviewFile = "review_sample.txt"
+
+    /// Records of every EcomGPT task folder: held-out tasks keep the file's label order (what evaluation shows); the
+    /// others get sampled candidates, and their NER tasks feed the span-detection and typing generators.
+    public static func ecomGPTRecords(_ root: URL, heldOut: Set<String>, seed: UInt64, progress: (String) -> Void) throws -> [InstructionRecord] {
+        var out: [InstructionRecord] = []
+        for dir in try EcomGPTTask.taskFolders(in: root) {
+            let task = try EcomGPTTask.load(dir)
+            var recs = task.records()
+            if !heldOut.contains(task.name) && task.taskType == "CLS" {
+                for i in recs.indices {
+                    var rng = SeededGenerator(seed: seed, key: "candidates/" + recs[i].id)
+                    recs[i].candidateLabels = CandidateSampler.sample(
+                        labels: task.candidates(for: task.examples[i]), gold: task.examples[i].labels ?? [], using: &rng)
+                }
+            }
+            if task.taskType == "NER" {
+                let samples = task.examples.enumerated().map { i, e in
+                    NERSample(id: "\(task.name)#\(i)", text: e.sentences,
+                              spans: (e.spans ?? []).compactMap { s in s.type.map { TypedSpan(term: s.term, type: $0) } },
+                              language: task.language, dataset: task.dataset, task: task.name)
+                }
+                recs += AtomicTasks.fromNER(samples, types: task.labelSet)
+            }
+            progress("ecomgpt \(task.name): \(recs.count) records")
+            out += recs
+        }
+        return out
+    }
+
+    /// UniversalNER passages with their positive types plus sampled negatives, and their atomic simplifications.
+    public static func uniNERRecords(_ dir: URL, negatives: Int, seed: UInt64, progress: (String) -> Void) throws -> [InstructionRecord] {
+        var out: [InstructionRecord] = []
+        for file in try UniversalNERSource.files(in: dir) {
+            let dataset = file.deletingPathExtension().lastPathComponent
+            let passages = UniversalNERSource.passages(try UniversalNERSource.load(file), dataset: dataset)
+            let sampler = NegativeTypeSampler(passages: passages.map { Dictionary(zip($0.types, $0.spans), uniquingKeysWith: { a, _ in a }) })
+            var samples: [NERSample] = []
+            for (i, p) in passages.enumerated() {
+                let positive = zip(p.types, p.spans).filter { !$0.1.isEmpty }
+                var rng = SeededGenerator(seed: seed, key: "negatives/\(dataset)/\(i)")
+                let neg = sampler.sample(count: negatives, excluding: Set(positive.map(\.0)), using: &rng)
+                let q = UniversalNERPassage(dataset: dataset, passage: p.passage, types: positive.map(\.0) + neg,
+                                            spans: positive.map(\.1) + neg.map { _ in [] })
+                out.append(UniversalNERSource.record(q, index: i))
+                samples.append(NERSample(p, index: i))
+            }
+            let types = sampler.weighted.map(\.type)
+            out += AtomicTasks.fromNER(samples, types: types)
+            progress("uniner \(dataset): \(passages.count) passages")
+        }
+        return out
+    }
+
+    /// Runs the whole build into `out` and returns its summary.
+    public static func build(_ o: BuildOptions, out: URL, progress: (String) -> Void) throws -> BuildSummary {
+        var records: [InstructionRecord] = []
+        if let e = o.ecomgpt { records += try ecomGPTRecords(e, heldOut: o.heldOut, seed: o.seed, progress: progress) }
+        if let u = o.uniner { records += try uniNERRecords(u, negatives: o.negativeTypes, seed: o.seed, progress: progress) }
+        var corpora: [RawCorpus] = []
+        if !o.raw.isEmpty { corpora.append(try RawCorpus.load(o.raw)) }
+        if o.ecomgpt == nil && o.uniner == nil && o.raw.isEmpty && o.embeddedSampleWhenEmpty {
+            corpora.append(try RawCorpus.embeddedSample())
+        }
+        for c in corpora {
+            records += c.primaryRecords(seed: o.seed) + AtomicTasks.fromRaw(c, seed: o.seed)
+            progress("raw \(c.dataset): \(c.products.count) products, \(c.reviews.count) reviews, \(c.queries.count) queries, \(c.questions.count) questions")
+        }
+        let sourceCount = records.count
+        var fc = o.filter
+        fc.seed = o.seed
+        // Held-out evaluation records are kept exactly as released: filtering applies to training candidates only.
+        let evaluation = records.filter { o.heldOut.contains($0.provenance.task) }
+        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !o.heldOut.contains($0.provenance.task) })
+        progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
+        let (split, capped) = SplitAssigner(heldOut: o.heldOut, maxPerDataset: o.maxPerDataset,
+                                            validationFraction: o.validationFraction, seed: o.seed).assign(kept + evaluation)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var shards: [ShardInfo] = []
+        var counts: [String: Int] = [:]
+        for s in Split.allCases {
+            let part = split.filter { $0.provenance.split == s }
+            counts[s.rawValue] = part.count
+            guard !part.isEmpty else { continue }
+            let w = try ShardWriter(directory: out, prefix: s.rawValue, kind: .records, targetShardBytes: o.shardBytes)
+            for r in part { try w.append(RecordCodec.encode(r)) }
+            shards += try w.finish(split: s.rawValue)
+            progress("shards \(s.rawValue): \(part.count) records")
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try enc.encode(report), to: out.appendingPathComponent(reportFile))
+        try writeAtomically(Data(RecordFilter.reviewText(review).utf8), to: out.appendingPathComponent(reviewFile))
+        try ShardManifest(kind: .records, compressionLevel: 3, shards: shards, notes: counts).write(to: out)
+        return BuildSummary(sourceRecords: sourceCount, filter: report, capped: capped, splits: counts, shards: shards.count,
+                            bytes: shards.reduce(0) { $0 + $1.bytes }, output: out.path)
+    }
+
+    /// Every record of a record-shard directory in file order (one split, or all).
+    public static func records(in dir: URL, split: String? = nil, limit: Int? = nil) throws -> [InstructionRecord] {
+        let m = try ShardManifest.read(from: dir)
+        guard m.kind == ShardKind.records.name else { throw InstructError("\(dir.path): holds \(m.kind) shards, not records") }
+        var out: [InstructionRecord] = []
+        var buf: [UInt8] = []
+        for s in m.shards(split: split) {
+            let r = try ShardReader(url: dir.appendingPathComponent(s.file))
+            for b in r.blocks.indices {
+                try r.readBlock(b, into: &buf)
+                var n = 0
+                try r.forEachRecord(inBlock: b, buf) { p in
+                    n += 1
+                    if let l = limit, out.count >= l { return }
+                    out.append(try RecordCodec.decode(Data(p), place: "\(r.url.path): block \(b) record \(n - 1)"))
+                }
+                if let l = limit, out.count >= l { return out }
+            }
+        }
+        return out
+    }
+
+    /// Counts of a record-shard directory for `ecom-data inspect`.
+    public static func inspect(_ dir: URL) throws -> [String: Any] {
+        let m = try ShardManifest.read(from: dir)
+        var result: [String: Any] = ["kind": m.kind, "shards": m.shards.count, "bytes": m.shards.reduce(0) { $0 + $1.bytes },
+                                     "uncompressed_bytes": m.shards.reduce(0) { $0 + $1.uncompressedBytes },
+                                     "records": m.recordCount]
+        if m.kind == ShardKind.records.name {
+            var by: [String: [String: Int]] = [:]
+            for r in try records(in: dir) {
+                let p = r.provenance
+                for (k, v) in [("dataset", p.dataset), ("task", p.task), ("task_type", p.taskType),
+                               ("atomic_kind", p.atomicKind ?? "none"), ("language", p.language), ("split", p.split.rawValue),
+                               ("template", r.template.rawValue)] {
+                    by[k, default: [:]][v, default: 0] += 1
+                }
+            }
+            for (k, v) in by { result["by_" + k] = v }
+        } else {
+            result["sequence_length"] = m.sequenceLength ?? 0
+            result["tokenizer_hash"] = m.tokenizerHash ?? ""
+            for (k, v) in m.notes ?? [:] { result[k] = v }
+        }
+        return result
+    }
+}

@@ -1,0 +1,51 @@
+// `ecom-data build`: sources → filtered, split records in zstd shards, with the filter report and review sample.
+import ArgumentParser
+import EcomInstruct
+import EcomTokenizer
+import Foundation
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build instruction records from EcomGPT task folders, UniversalNER files and raw JSON Lines.",
+        discussion: "With no source, builds from the raw sample embedded in the library. Prints a JSON summary.")
+
+    @Option(help: "EcomGPT data directory (<Dataset>/tasks/<task>/{meta-info.json,test.json}).") var ecomgpt: String?
+    @Option(help: "UniversalNER directory of conversation JSON files.") var uniner: String?
+    @Option(parsing: .upToNextOption, help: "Raw e-commerce JSON Lines files (products, reviews, queries, qa).") var raw: [String] = []
+    @Option(help: "Output directory (shards, manifest.json, filter_report.json, review_sample.txt).") var out: String
+    @Option(name: .customLong("held-out"), help: "File of held-out task names, one a line (default: EcomGPT's 12).") var heldOut: String?
+    @Option(name: .customLong("max-per-dataset"), help: "Cap per task and atomic kind (0: no cap).") var maxPerDataset = 800
+    @Option(help: "Seed of every sampling step.") var seed: UInt64 = 0
+    @Option(name: .customLong("shard-mb"), help: "Target shard size in MiB.") var shardMB = 64
+    @Option(name: .customLong("validation-fraction"), help: "Fraction of the non-held-out records for validation.") var validationFraction = 0.05
+    @Option(name: .customLong("banned-words"), help: "File of banned words, one a line.") var bannedWords: String?
+    @Option(name: .customLong("max-tokens"), help: "Over-long rule: maximum tokens of a rendered record (UTF-8 bytes without --tokenizer).") var maxTokens = 8192
+    @Option(help: "tokenizer.json used to count tokens for --max-tokens.") var tokenizer: String?
+    @Option(name: .customLong("review-every"), help: "One in this many kept records goes to the review sample.") var reviewEvery = 200
+
+    func run() throws {
+        try reportingErrors {
+            var o = BuildOptions()
+            o.ecomgpt = ecomgpt.map { URL(fileURLWithPath: $0) }
+            o.uniner = uniner.map { URL(fileURLWithPath: $0) }
+            o.raw = raw.map { URL(fileURLWithPath: $0) }
+            if let h = heldOut { o.heldOut = try SplitAssigner.readHeldOut(URL(fileURLWithPath: h)) }
+            o.maxPerDataset = maxPerDataset > 0 ? maxPerDataset : nil
+            o.seed = seed
+            o.shardBytes = max(1, shardMB) << 20
+            o.validationFraction = validationFraction
+            o.filter.maxTokens = maxTokens
+            if let t = tokenizer {
+                do { o.tokenCounter = try Tokenizer(contentsOf: URL(fileURLWithPath: t)) } catch { throw InstructError("\(t): \(error)") }
+            }
+            o.filter.reviewEvery = reviewEvery
+            if let b = bannedWords {
+                let text = try String(contentsOfFile: b, encoding: .utf8)
+                o.filter.bannedWords = text.split(whereSeparator: \.isNewline).map(String.init)
+            }
+            let s = try DatasetBuilder.build(o, out: URL(fileURLWithPath: out), progress: progress)
+            let report = try JSONSerialization.jsonObject(with: JSONEncoder().encode(s))
+            try printJSON(report)
+        }
+    }
+}
