@@ -46,44 +46,18 @@ enum GEMV {
     }
 
     static func float32(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        let k = columns
-        ComputeThreads.forEachChunk(rows, minPerChunk: minRowsPerChunk) { _, range in
-            var r = range.lowerBound
-            while r + 4 <= range.upperBound {
-                let w0 = w + r * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k
-                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-                var j = 0
-                while j + 8 <= k {
-                    let xv = load(x, j)
-                    s0 += load(w0, j) * xv; s1 += load(w1, j) * xv; s2 += load(w2, j) * xv; s3 += load(w3, j) * xv
-                    j += 8
-                }
-                var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
-                while j < k { t0 += w0[j] * x[j]; t1 += w1[j] * x[j]; t2 += w2[j] * x[j]; t3 += w3[j] * x[j]; j += 1 }
-                y[r] = t0; y[r + 1] = t1; y[r + 2] = t2; y[r + 3] = t3
-                r += 4
-            }
-            while r < range.upperBound {
-                let wr = w + r * k
-                var s = SIMD8<Float>()
-                var j = 0
-                while j + 8 <= k { s += load(wr, j) * load(x, j); j += 8 }
-                var t = s.sum()
-                while j < k { t += wr[j] * x[j]; j += 1 }
-                y[r] = t
-                r += 1
-            }
-        }
+        product(w, x, y, rows: rows, columns: columns, widen: { load($0, 0) }, scalar: { $0 })
     }
 
     static func half(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int, brain: Bool) {
-        if brain { half(w, x, y, rows: rows, columns: columns, widen: Widen.brain8, scalar: HalfPrecision.float(bfloat16:)) }
-        else { half(w, x, y, rows: rows, columns: columns, widen: Widen.half8, scalar: HalfPrecision.float(float16:)) }
+        if brain { product(w, x, y, rows: rows, columns: columns, widen: Widen.brain8, scalar: HalfPrecision.float(bfloat16:)) }
+        else { product(w, x, y, rows: rows, columns: columns, widen: Widen.half8, scalar: HalfPrecision.float(float16:)) }
     }
 
+    /// The kernel for any stored element type `E`: `widen` loads 8 weights as Float32, `scalar` one.
     @inline(__always)
-    static func half(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                     widen: (UnsafePointer<UInt16>) -> SIMD8<Float>, scalar: (UInt16) -> Float) {
+    static func product<E>(_ w: UnsafePointer<E>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                           widen: (UnsafePointer<E>) -> SIMD8<Float>, scalar: (E) -> Float) {
         let k = columns
         ComputeThreads.forEachChunk(rows, minPerChunk: minRowsPerChunk) { _, range in
             var r = range.lowerBound
