@@ -42,6 +42,14 @@ let package = Package(
             dependencies: ["EcomInstruct", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-data"),
         .executableTarget(
+            name: "ecom-model",
+            dependencies: ["EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-model"),
+        .executableTarget(
+            name: "ecom-generate",
+            dependencies: ["EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-generate"),
+        .executableTarget(
             name: "ecom-metrics",
             dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-metrics"),

@@ -19,6 +19,9 @@ let package = Package(
             dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
             path: "Sources/bench-metrics"),
         .executableTarget(
+            name: "bench-model", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            path: "Sources/bench-model"),
+        .executableTarget(
             name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-tensor"),
         .executableTarget(

@@ -2,6 +2,7 @@
 saved as f32 and f16 safetensors, with HF transformers' logits, left-padded batch logits, greedy and beam-search
 continuations. Output: Tests/Fixtures/model/{tiny-f32,tiny-f16}/ and Tests/Fixtures/model/bloom_reference.json.
 """
+import copy
 import json
 import os
 import shutil
@@ -74,9 +75,9 @@ def train_tiny():
 def save(model, name, dtype):
     out = os.path.dirname(fixture_path("model", name, "config.json"))
     shutil.rmtree(out, ignore_errors=True)
-    m = model.to(dtype)
-    m.save_pretrained(out, safe_serialization=True)
-    model.to(torch.float32)
+    # Convert a copy: `model.to(float16)` in place and back would leave the f16-rounded weights in the model whose
+    # f32 logits and generations are recorded below.
+    copy.deepcopy(model).to(dtype).save_pretrained(out, safe_serialization=True)
     for extra in os.listdir(out):
         if extra not in ("config.json", "model.safetensors"):
             os.remove(os.path.join(out, extra))

@@ -1,0 +1,170 @@
+// BLOOM's forward pass (transformers' BloomForCausalLM): embeddings + layer norm, blocks of ALiBi self-attention with
+// a fused QKV projection and a GELU MLP, final layer norm, LM head tied to the embeddings; incremental with a KV cache.
+import EcomTensor
+import Foundation
+
+/// A BLOOM causal language model ready for inference.
+///
+/// Forward passes reuse one scratch workspace (so decoding allocates nothing per token); calls from several threads
+/// are serialised by a lock. Give each thread its own model to run them in parallel.
+public final class BloomModel: @unchecked Sendable {
+    public let configuration: BloomConfiguration
+    public let weights: BloomWeights
+    let slopes: [Float]
+    let workspace = Workspace()
+    private let lock = NSLock()
+
+    public init(configuration: BloomConfiguration, weights: BloomWeights) {
+        self.configuration = configuration
+        self.weights = weights
+        slopes = ALiBi.slopes(numHeads: configuration.headCount)
+    }
+
+    /// Loads `directory` (config.json and model.safetensors or a sharded index) strictly.
+    public static func load(directory: URL, precision: WeightPrecision = .float32) throws -> BloomModel {
+        let config = try BloomConfiguration.load(directory: directory)
+        let checkpoint = try SafeTensorsCheckpoint(directory: directory)
+        return BloomModel(configuration: config, weights: try BloomWeights.load(checkpoint, configuration: config, precision: precision))
+    }
+
+    /// Which positions get logits.
+    public enum LogitRows: Sendable { case all, last }
+
+    /// Runs `ids` (`[B, T]` row-major, left-padded when rows differ in length) through the model, appending to
+    /// `cache` (which must have room for T more positions) and returns logits `[B, T, V]` or, with `.last`, `[B, V]`.
+    ///
+    /// `mask` (`[B, T]`, 1 for tokens and 0 for padding) defaults to all ones. Without a cache, a fresh one is used.
+    public func forward(ids: [Int32], batch: Int, mask: [Int32]? = nil, cache: BloomKVCache? = nil, logits rows: LogitRows = .all) -> Tensor {
+        precondition(batch > 0 && ids.count % batch == 0, "ids (\(ids.count)) must be batch (\(batch)) x length")
+        let t = ids.count / batch
+        let cache = cache ?? BloomKVCache(configuration: configuration, batch: batch, capacity: max(1, t))
+        let v = configuration.vocabSize
+        let n = rows == .last ? batch : batch * t
+        return step(ids: ids, mask: mask, cache: cache, last: rows == .last) { out in
+            Tensor(shape: rows == .last ? [batch, v] : [batch, t, v], storage: Array(UnsafeBufferPointer(start: out, count: n * v)))
+        }
+    }
+
+    /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.
+    func step<R>(ids: [Int32], mask: [Int32]?, cache: BloomKVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last))
+    }
+
+    /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.
+    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: BloomKVCache, last: Bool) -> UnsafeMutablePointer<Float> {
+        let c = configuration
+        let B = cache.batch, T = ids.count / B, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
+        precondition(ids.count == B * T && T > 0, "ids (\(ids.count)) must be \(B) x length")
+        precondition(cache.length + T <= cache.capacity, "KV cache full: \(cache.length) + \(T) > \(cache.capacity)")
+        if let newMask { precondition(newMask.count == B * T, "mask has \(newMask.count) entries, expected \(B * T)") }
+        for id in ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
+        let P = cache.length, TK = P + T, N = B * T
+        for b in 0..<B { for i in 0..<T { cache.mask[b * cache.capacity + P + i] = newMask?[b * T + i] ?? 1 } }
+        let ws = workspace
+        let hidden = ws.hidden.ensure(N * C)   // [N, C] residual stream
+        let normed = ws.normed.ensure(N * C)   // [N, C] layer-norm output
+        let qkv = ws.qkv.ensure(N * 3 * C)     // [N, NH, 3, HS]
+        let context = ws.context.ensure(N * C) // [N, C] attention output before the dense projection
+        let mlp = ws.mlp.ensure(N * 4 * C)     // [N, 4C]
+        let scores = ws.scores.ensure(B * NH * T * TK)  // [B, NH, T, TK]
+        let bias = ws.bias.ensure(B * NH * TK)          // [B, NH, TK] ALiBi + -inf at padding
+
+        // ALiBi over key positions (cumsum(mask) - 1) * mask, -inf at padded keys (transformers' build_alibi_tensor).
+        for b in 0..<B {
+            var count: Int32 = 0
+            for j in 0..<TK {
+                let m = cache.mask[b * cache.capacity + j]
+                count += m
+                let position = Float((count - 1) * m)
+                for h in 0..<NH { bias[(b * NH + h) * TK + j] = m == 0 ? -.infinity : slopes[h] * position }
+            }
+        }
+
+        for (n, id) in ids.enumerated() { weights.wordEmbeddings.copyRow(Int(id), to: hidden + n * C) }
+        layerNorm(hidden, weights.embeddingLayerNorm, hidden, rows: N)
+
+        let invNorm = 1 / Float(HS).squareRoot()
+        for (l, block) in weights.blocks.enumerated() {
+            layerNorm(hidden, block.inputLayerNorm, normed, rows: N)
+            block.queryKeyValue.weight.multiply(normed, rows: N, into: qkv, bias: block.queryKeyValue.bias)
+            // Append k and v of the new positions to the cache.
+            for b in 0..<B { for h in 0..<NH {
+                let kDst = cache.keys(layer: l, b: b, h: h) + P * HS, vDst = cache.values(layer: l, b: b, h: h) + P * HS
+                for i in 0..<T {
+                    let src = qkv + (b * T + i) * 3 * C + h * 3 * HS
+                    (kDst + i * HS).update(from: src + HS, count: HS)
+                    (vDst + i * HS).update(from: src + 2 * HS, count: HS)
+                }
+            } }
+            for b in 0..<B {
+                for h in 0..<NH {
+                    let q = MatrixView(base: qkv + b * T * 3 * C + h * 3 * HS, rows: T, columns: HS, stride: 3 * C)
+                    let k = MatrixView(base: cache.keys(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
+                    let s = MutableMatrixView(base: scores + (b * NH + h) * T * TK, rows: T, columns: TK, stride: TK)
+                    MatmulKernel.gemm(q, k, transposeB: true, s)
+                }
+                // softmax(QKᵀ / sqrt(HS) + alibi) with the causal mask shifted by the cached length (HF's baddbmm).
+                let sb = scores + b * NH * T * TK
+                SoftmaxKernel.forward(sb, sb, rows: NH * T, cols: TK, scale: invNorm, bias: bias + b * NH * TK,
+                                      rowsPerBias: T, causalOffset: P)
+                for h in 0..<NH {
+                    let p = MatrixView(base: sb + h * T * TK, rows: T, columns: TK, stride: TK)
+                    let v = MatrixView(base: cache.values(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
+                    MatmulKernel.gemm(p, v, MutableMatrixView(base: context + b * T * C + h * HS, rows: T, columns: HS, stride: C))
+                }
+            }
+            // Dense projection + residual (the normed input when apply_residual_connection_post_layernorm).
+            let attention = mlp  // reuse: [N, C] fits in [N, 4C]
+            block.attentionDense.weight.multiply(context, rows: N, into: attention, bias: block.attentionDense.bias)
+            ElementwiseKernel.add(attention, c.applyResidualConnectionPostLayernorm ? normed : hidden, hidden, count: N * C)
+            layerNorm(hidden, block.postAttentionLayerNorm, normed, rows: N)
+            block.mlpUp.weight.multiply(normed, rows: N, into: mlp, bias: block.mlpUp.bias)
+            GELUKernel.forward(mlp, mlp, count: N * 4 * C)
+            block.mlpDown.weight.multiply(mlp, rows: N, into: context, bias: block.mlpDown.bias)
+            ElementwiseKernel.add(context, c.applyResidualConnectionPostLayernorm ? normed : hidden, hidden, count: N * C)
+        }
+        cache.length += T
+
+        // Final layer norm and LM head on the rows that need logits.
+        let rows = last ? B : N
+        if last {
+            for b in 0..<B { (normed + b * C).update(from: hidden + (b * T + T - 1) * C, count: C) }
+            layerNorm(normed, weights.finalLayerNorm, normed, rows: B)
+        } else {
+            layerNorm(hidden, weights.finalLayerNorm, normed, rows: N)
+        }
+        let logits = ws.logits.ensure(rows * V)
+        (weights.lmHead ?? weights.wordEmbeddings).multiply(normed, rows: rows, into: logits)
+        return logits
+    }
+
+    private func layerNorm(_ x: UnsafePointer<Float>, _ w: LayerNormWeights, _ out: UnsafeMutablePointer<Float>, rows: Int) {
+        w.weight.withUnsafeBufferPointer { g in
+            w.bias.withUnsafeBufferPointer { b in
+                LayerNormKernel.forward(x, gamma: g.baseAddress!, beta: b.baseAddress!, out, mean: nil, rstd: nil,
+                                        rows: rows, cols: configuration.hiddenSize, eps: configuration.layerNormEpsilon)
+            }
+        }
+    }
+}
+
+/// Grow-only scratch buffers reused by every forward pass.
+final class Workspace: @unchecked Sendable {
+    final class Buffer {
+        private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        private var capacity = 1
+        func ensure(_ count: Int) -> UnsafeMutablePointer<Float> {
+            if count > capacity {
+                pointer.deallocate()
+                capacity = count
+                pointer = .allocate(capacity: count)
+            }
+            return pointer
+        }
+        deinit { pointer.deallocate() }
+    }
+    let hidden = Buffer(), normed = Buffer(), qkv = Buffer(), context = Buffer(), mlp = Buffer()
+    let scores = Buffer(), bias = Buffer(), logits = Buffer()
+}

@@ -1,0 +1,132 @@
+// A linear layer's weight as PyTorch stores it ([out, in], row-major), kept in Float32 or in 16 bits (f16/bf16,
+// widened on the fly), with the products the model needs: y = x Wᵀ for one row (GEMV) or many (GEMM).
+import EcomTensor
+
+/// How a model keeps its weight matrices in memory.
+public enum WeightPrecision: String, Sendable, CaseIterable {
+    /// Everything widened to Float32 at load.
+    case float32
+    /// Matrices kept as IEEE half (checkpoint f16 as is; f32 and bf16 rounded to f16), widened during the product.
+    case float16
+    /// Matrices kept as bfloat16 (checkpoint bf16 as is; others rounded), widened during the product.
+    case bfloat16
+}
+
+/// A weight matrix `[rows, columns]` (rows = output features, columns = input features).
+///
+/// Decoding one token is memory-bound: each weight is read once per token, so 16-bit storage halves the bytes
+/// read. Products always accumulate in Float32.
+public struct WeightMatrix: @unchecked Sendable {
+    public enum Storage: Sendable {
+        case float32([Float])
+        case float16([UInt16])
+        case bfloat16([UInt16])
+    }
+    public let rows: Int
+    public let columns: Int
+    public private(set) var storage: Storage
+
+    public init(rows: Int, columns: Int, floats: [Float]) {
+        precondition(floats.count == rows * columns, "weight \(rows)x\(columns) given \(floats.count) values")
+        self.rows = rows; self.columns = columns; storage = .float32(floats)
+    }
+
+    public init(rows: Int, columns: Int, storage: Storage) {
+        self.rows = rows; self.columns = columns; self.storage = storage
+    }
+
+    /// The precision the matrix is stored in.
+    public var precision: WeightPrecision {
+        switch storage { case .float32: .float32; case .float16: .float16; case .bfloat16: .bfloat16 }
+    }
+
+    /// Bytes of weight data.
+    public var byteCount: Int { rows * columns * (precision == .float32 ? 4 : 2) }
+
+    /// The same matrix converted to `precision` (f16 keeps Float32 when a value is not finite in half precision,
+    /// since the fast widening does not handle infinities).
+    public func converted(to precision: WeightPrecision) -> WeightMatrix {
+        if precision == self.precision { return self }
+        let f = floats()
+        switch precision {
+        case .float32: return WeightMatrix(rows: rows, columns: columns, floats: f)
+        case .bfloat16: return WeightMatrix(rows: rows, columns: columns, storage: .bfloat16(f.map(HalfPrecision.bfloat16Bits)))
+        case .float16:
+            let bits = f.map(HalfPrecision.float16Bits)
+            if bits.contains(where: { $0 & 0x7C00 == 0x7C00 }) { return WeightMatrix(rows: rows, columns: columns, floats: f) }
+            return WeightMatrix(rows: rows, columns: columns, storage: .float16(bits))
+        }
+    }
+
+    /// All values widened to Float32 (row-major).
+    public func floats() -> [Float] {
+        switch storage {
+        case .float32(let f): return f
+        case .float16(let h): return h.map { HalfPrecision.float(float16: $0) }
+        case .bfloat16(let h): return h.map { HalfPrecision.float(bfloat16: $0) }
+        }
+    }
+
+    /// Copies row `i`, widened, to `out` (`columns` values): an embedding lookup.
+    public func copyRow(_ i: Int, to out: UnsafeMutablePointer<Float>) {
+        precondition(i >= 0 && i < rows, "row \(i) of \(rows)")
+        switch storage {
+        case .float32(let f): f.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + i * columns, count: columns) }
+        case .float16(let h): h.withUnsafeBufferPointer { Widen.half($0.baseAddress! + i * columns, out, count: columns) }
+        case .bfloat16(let h): h.withUnsafeBufferPointer { Widen.brain($0.baseAddress! + i * columns, out, count: columns) }
+        }
+    }
+
+    /// y[n, rows] = x[n, columns] · Wᵀ (+ bias per row of y). `x` rows are `xStride` apart, y rows `rows` apart.
+    ///
+    /// One input row (decoding) runs our GEMV, which reads each weight once, splitting output rows over
+    /// ``ComputeThreads``. Several rows run BLAS sgemm (16-bit weights are widened a block of rows at a time).
+    public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil) {
+        let xs = xStride ?? columns
+        if n == 0 { return }
+        if n <= 2 {
+            for r in 0..<n { gemv(x + r * xs, into: y + r * rows) }
+        } else {
+            gemm(x, rows: n, xStride: xs, into: y)
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in ElementwiseKernel.addRow(y, b.baseAddress!, y, rows: n, cols: rows) }
+        }
+    }
+
+    private func gemm(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int, into y: UnsafeMutablePointer<Float>) {
+        let xv = MatrixView(base: x, rows: n, columns: columns, stride: xStride)
+        switch storage {
+        case .float32(let f):
+            f.withUnsafeBufferPointer { w in
+                MatmulKernel.gemm(xv, MatrixView(base: w.baseAddress!, rows: rows, columns: columns, stride: columns), transposeB: true,
+                                  MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
+            }
+        case .float16(let h): h.withUnsafeBufferPointer { gemmWidening($0.baseAddress!, xv, y, Widen.half) }
+        case .bfloat16(let h): h.withUnsafeBufferPointer { gemmWidening($0.baseAddress!, xv, y, Widen.brain) }
+        }
+    }
+
+    /// GEMM over 16-bit weights: widen a block of weight rows into a scratch buffer, multiply, move on.
+    private func gemmWidening(_ w: UnsafePointer<UInt16>, _ x: MatrixView, _ y: UnsafeMutablePointer<Float>,
+                              _ widen: (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void) {
+        let block = max(1, min(rows, 262_144 / max(1, columns)))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * columns)
+        defer { scratch.deallocate() }
+        for r0 in stride(from: 0, to: rows, by: block) {
+            let nr = min(block, rows - r0)
+            widen(w + r0 * columns, scratch, nr * columns)
+            MatmulKernel.gemm(x, MatrixView(base: scratch, rows: nr, columns: columns, stride: columns), transposeB: true,
+                              MutableMatrixView(base: y + r0, rows: x.rows, columns: nr, stride: rows))
+        }
+    }
+
+    /// y[rows] = W x for one input row.
+    public func gemv(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .float32(let f): f.withUnsafeBufferPointer { GEMV.float32($0.baseAddress!, x, y, rows: rows, columns: columns) }
+        case .float16(let h): h.withUnsafeBufferPointer { GEMV.half($0.baseAddress!, x, y, rows: rows, columns: columns, brain: false) }
+        case .bfloat16(let h): h.withUnsafeBufferPointer { GEMV.half($0.baseAddress!, x, y, rows: rows, columns: columns, brain: true) }
+        }
+    }
+}
