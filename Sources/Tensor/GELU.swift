@@ -39,8 +39,9 @@ public enum GELUKernel {
     /// Forward (SIMD, parallel): the AVX2 C kernel when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
         if NativeKernels.isActive {
+            let stream = NativeKernels.streams(count)
             ComputeThreads.forEachChunk(count, minPerChunk: ElementwiseKernel.parallelGrain) { _, r in
-                ecom_gelu_forward_f32(x + r.lowerBound, out + r.lowerBound, r.count)
+                ecom_gelu_forward_f32(x + r.lowerBound, out + r.lowerBound, r.count, stream)
             }
             return
         }

@@ -72,10 +72,11 @@ public enum LayerNormKernel {
     ) {
         guard cols > 0 else { return }
         if NativeKernels.isActive {
+            let stream = NativeKernels.streams(rows * cols)
             ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 32_768 / cols)) { _, r in
                 let o = r.lowerBound
                 ecom_layernorm_forward_f32(x + o * cols, gamma, beta, out + o * cols, mean.map { $0 + o }, rstd.map { $0 + o },
-                                           r.count, cols, eps)
+                                           r.count, cols, eps, stream)
             }
             return
         }

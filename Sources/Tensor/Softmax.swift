@@ -67,11 +67,12 @@ public enum SoftmaxKernel {
     ) {
         guard cols > 0 else { return }
         if NativeKernels.isActive {
+            let stream = NativeKernels.streams(rows * cols)
             ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 16_384 / cols)) { _, range in
                 for r in range {
                     let ri = rowsPerBias == Int.max ? r : r % rowsPerBias
                     let b = bias.map { $0 + (rowsPerBias == Int.max ? 0 : r / rowsPerBias) * cols }
-                    ecom_softmax_row_f32(x + r * cols, out + r * cols, visible(ri, cols: cols, causalOffset: causalOffset), cols, scale, b)
+                    ecom_softmax_row_f32(x + r * cols, out + r * cols, visible(ri, cols: cols, causalOffset: causalOffset), cols, scale, b, stream)
                 }
             }
             return

@@ -59,12 +59,12 @@ const char *ecom_kernels_cpu_features(void) {
 int ecom_kernels_available(void) { return 0; }
 const char *ecom_kernels_cpu_features(void) { return ""; }
 void ecom_exp_f32(const float *x, float *y, ptrdiff_t n) { __builtin_trap(); }
-void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n) { __builtin_trap(); }
+void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n, int stream) { __builtin_trap(); }
 void ecom_gelu_backward_f32(const float *dy, const float *x, float *dx, ptrdiff_t n, int accumulate) { __builtin_trap(); }
 void ecom_layernorm_forward_f32(const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                                float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps) { __builtin_trap(); }
+                                float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps, int stream) { __builtin_trap(); }
 void ecom_softmax_row_f32(const float *x, float *y, ptrdiff_t visible, ptrdiff_t cols, float scale,
-                          const float *bias) { __builtin_trap(); }
+                          const float *bias, int stream) { __builtin_trap(); }
 void ecom_f16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) { __builtin_trap(); }
 void ecom_bf16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) { __builtin_trap(); }
 void ecom_f32_to_f16(const float *src, uint16_t *dst, ptrdiff_t n) { __builtin_trap(); }

@@ -25,17 +25,27 @@ ECOM_INLINE __m256 gelu_grad(__m256 x) {
     return _mm256_fmadd_ps(t, du, s);
 }
 
-ECOM_AVX2 void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n) {
+ECOM_AVX2 void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n, int stream) {
     ptrdiff_t i = 0;
+    if (stream) {  // a masked head up to a 32-byte boundary, then aligned streaming stores
+        ptrdiff_t head = ecom_head_to_aligned(y, n);
+        if (head) {
+            __m256i m = ecom_tail_mask(head);
+            __m256 v = _mm256_maskload_ps(x, m);
+            _mm256_maskstore_ps(y, m, _mm256_mul_ps(v, gelu_sigmoid(v)));
+            i = head;
+        }
+    }
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i);
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(v, gelu_sigmoid(v)));
+        ecom_store(y + i, _mm256_mul_ps(v, gelu_sigmoid(v)), stream);
     }
     if (i < n) {
         __m256i m = ecom_tail_mask(n - i);
         __m256 v = _mm256_maskload_ps(x + i, m);
         _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(v, gelu_sigmoid(v)));
     }
+    if (stream) _mm_sfence();
 }
 
 ECOM_AVX2 void ecom_gelu_backward_f32(const float *dy, const float *x, float *dx, ptrdiff_t n, int accumulate) {

@@ -74,6 +74,19 @@ ECOM_INLINE __m256 ecom_exp8(__m256 x) {
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
 
+/// Stores 8 lanes at p: non-temporal when `stream` (p must then be 32-byte aligned), else an ordinary store.
+ECOM_INLINE void ecom_store(float *p, __m256 v, int stream) {
+    if (stream) _mm256_stream_ps(p, v);
+    else _mm256_storeu_ps(p, v);
+}
+
+/// How many floats from p (4-byte aligned) to the next 32-byte boundary (0...7), at most n: the masked head a
+/// streaming loop handles before its aligned stores.
+ECOM_INLINE ptrdiff_t ecom_head_to_aligned(const float *p, ptrdiff_t n) {
+    ptrdiff_t h = (ptrdiff_t)(((32 - ((uintptr_t)p & 31)) & 31) / 4);
+    return h < n ? h : n;
+}
+
 #else
 #define ECOM_X86 0
 #endif

@@ -15,8 +15,16 @@ ECOM_INLINE __m256 sum4(__m256 a, __m256 b, __m256 c, __m256 d) {
     return _mm256_add_ps(_mm256_add_ps(a, b), _mm256_add_ps(c, d));
 }
 
+/// y[j ..< j + count] (count <= 8) of pass 3, with masked loads and stores.
+ECOM_INLINE void normaliseMasked(const float *xr, const float *gamma, const float *beta, float *yr, ptrdiff_t j,
+                                 ptrdiff_t count, __m256 muv, __m256 rsv) {
+    __m256i m = ecom_tail_mask(count);
+    __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + j, m), muv), rsv);
+    _mm256_maskstore_ps(yr + j, m, _mm256_fmadd_ps(xh, _mm256_maskload_ps(gamma + j, m), _mm256_maskload_ps(beta + j, m)));
+}
+
 ECOM_AVX2 void ecom_layernorm_forward_f32(const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                                          float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps) {
+                                          float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps, int stream) {
     const ptrdiff_t tail = cols % 8, body = cols - tail;
     const __m256i tm = ecom_tail_mask(tail);
     for (ptrdiff_t r = 0; r < rows; r++) {
@@ -57,18 +65,22 @@ ECOM_AVX2 void ecom_layernorm_forward_f32(const float *x, const float *gamma, co
         const float var = ecom_hsum(sum4(a0, a1, a2, a3)) / (float)cols;
         const float rs = 1.0f / sqrtf(var + eps);
         const __m256 rsv = _mm256_set1_ps(rs);
-        // Pass 3: y = (x - mu) rs gamma + beta.
-        for (j = 0; j < body; j += 8) {
+        // Pass 3: y = (x - mu) rs gamma + beta. Streamed past the caches for large outputs: a masked head up to a
+        // 32-byte boundary of y, then aligned streaming stores.
+        j = 0;
+        if (stream) {
+            ptrdiff_t head = ecom_head_to_aligned(yr, cols);
+            if (head) normaliseMasked(xr, gamma, beta, yr, 0, head, muv, rsv);
+            j = head;
+        }
+        for (; j + 8 <= cols; j += 8) {
             __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), muv), rsv);
-            _mm256_storeu_ps(yr + j, _mm256_fmadd_ps(xh, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)));
+            ecom_store(yr + j, _mm256_fmadd_ps(xh, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)), stream);
         }
-        if (tail) {
-            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + body, tm), muv), rsv);
-            __m256 v = _mm256_fmadd_ps(xh, _mm256_maskload_ps(gamma + body, tm), _mm256_maskload_ps(beta + body, tm));
-            _mm256_maskstore_ps(yr + body, tm, v);
-        }
+        if (j < cols) normaliseMasked(xr, gamma, beta, yr, j, cols - j, muv, rsv);
         if (mean) mean[r] = mu;
         if (rstd) rstd[r] = rs;
     }
+    if (stream) _mm_sfence();
 }
 #endif

@@ -7,7 +7,8 @@
 // Three sweeps over the row, but only the first reads memory and only the last two write (to the output row, which
 // stays in L1 between them): (1) the maximum m of z = scale x + bias, z not stored; (2) e = exp(z - m) recomputed
 // from x (one FMA) and stored in y, summed; (3) y *= 1 / sum. Subtracting m makes every exponent <= 0 (no overflow,
-// the largest term is 1, the sum is >= 1). y may alias x: sweep 2 reads x[j] before writing y[j].
+// the largest term is 1, the sum is >= 1). y may alias x: sweep 2 reads x[j] before writing y[j]. For large outputs
+// sweep 3 writes with streaming stores (no read-for-ownership of y's cache lines; y leaves the cache).
 ECOM_INLINE __m256 logits(const float *x, const float *bias, ptrdiff_t j, __m256 scale) {
     __m256 v = _mm256_loadu_ps(x + j);
     return bias ? _mm256_fmadd_ps(v, scale, _mm256_loadu_ps(bias + j)) : _mm256_mul_ps(v, scale);
@@ -19,8 +20,14 @@ ECOM_INLINE __m256 logitsTail(const float *x, const float *bias, ptrdiff_t j, __
     return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), z, _mm256_castsi256_ps(m));  // masked lanes: -inf
 }
 
+/// y[j ..< j + count] *= inv (count <= 8), masked.
+ECOM_INLINE void scaleMasked(float *y, ptrdiff_t j, ptrdiff_t count, __m256 inv) {
+    __m256i m = ecom_tail_mask(count);
+    _mm256_maskstore_ps(y + j, m, _mm256_mul_ps(_mm256_maskload_ps(y + j, m), inv));
+}
+
 ECOM_AVX2 void ecom_softmax_row_f32(const float *x, float *y, ptrdiff_t visible, ptrdiff_t cols, float scale,
-                                    const float *bias) {
+                                    const float *bias, int stream) {
     const ptrdiff_t n = visible < 0 ? 0 : (visible > cols ? cols : visible);
     const ptrdiff_t tail = n % 8, body = n - tail;
     const __m256i tm = ecom_tail_mask(tail);
@@ -62,8 +69,15 @@ ECOM_AVX2 void ecom_softmax_row_f32(const float *x, float *y, ptrdiff_t visible,
     }
     // Sweep 3: normalise; zero the masked keys.
     const __m256 inv = _mm256_set1_ps(1.0f / ecom_hsum(_mm256_add_ps(s0, s1)));
-    for (j = 0; j < body; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), inv));
-    if (tail) _mm256_maskstore_ps(y + body, tm, _mm256_mul_ps(_mm256_maskload_ps(y + body, tm), inv));
+    j = 0;
+    if (stream) {  // a masked head up to a 32-byte boundary, then aligned streaming stores
+        ptrdiff_t head = ecom_head_to_aligned(y, n);
+        if (head) scaleMasked(y, 0, head, inv);
+        j = head;
+    }
+    for (; j + 8 <= n; j += 8) ecom_store(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), inv), stream);
+    if (j < n) scaleMasked(y, j, n - j, inv);
     if (n < cols) memset(y + n, 0, (size_t)(cols - n) * sizeof(float));
+    if (stream) _mm_sfence();
 }
 #endif

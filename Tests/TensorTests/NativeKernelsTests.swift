@@ -116,4 +116,21 @@ import Testing
         #expect(firstMismatch(fast.rstd.storage, ref.rstd.storage, rtol: 1e-4, atol: 0) == nil, "native \(native) seed \(seed) rstd")
         #expect(firstMismatch(fast.out.storage, ref.out.storage, rtol: 1e-3, atol: 2e-4) == nil, "native \(native) seed \(seed) out")
     } }
+
+    /// Outputs of at least ``NativeKernels/streamingStoreBytes`` take the streaming-store branch (a masked head to a
+    /// 32-byte boundary, aligned non-temporal stores, masked tail); odd row lengths put every row at another alignment.
+    @Test func largeOutputsStreamAndMatchReference() {
+        let seed: UInt64 = 8_388_608
+        let cols = 1031, rows = NativeKernels.streamingStoreBytes / 4 / cols + 1
+        let x = Tensor.uniform([rows, cols], lo: -6, hi: 6, seed: seed)
+        #expect(x.count * 4 >= NativeKernels.streamingStoreBytes)
+        #expect(firstMismatch(x.gelu(path: .simd).storage, x.gelu(path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(seed) gelu")
+        let g = Tensor.uniform([cols], seed: seed + 1), b = Tensor.uniform([cols], seed: seed + 2)
+        let ln = x.layerNorm(gamma: g, beta: b, path: .simd), lr = x.layerNorm(gamma: g, beta: b, path: .reference)
+        #expect(firstMismatch(ln.out.storage, lr.out.storage, rtol: 1e-4, atol: 1e-5) == nil, "seed \(seed) layer norm")
+        let bias = Tensor.uniform([2, cols], seed: seed + 3), per = (rows + 1) / 2
+        let sm = x.softmax(scale: 0.5, bias: bias, rowsPerBias: per, causalOffset: 3, path: .simd)
+        let sr = x.softmax(scale: 0.5, bias: bias, rowsPerBias: per, causalOffset: 3, path: .reference)
+        #expect(firstMismatch(sm.storage, sr.storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(seed) softmax")
+    }
 }

@@ -24,19 +24,23 @@ const char *ecom_kernels_cpu_features(void);
 void ecom_exp_f32(const float *x, float *y, ptrdiff_t n);
 
 /// GELU with BLOOM's tanh approximation: y = x * 0.5 * (1 + tanh(0.79788456 x (1 + 0.044715 x^2))). y may alias x.
-void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n);
+/// With stream != 0, y is written with non-temporal stores (past the caches; for outputs too large to stay cached).
+void ecom_gelu_forward_f32(const float *x, float *y, ptrdiff_t n, int stream);
 
 /// GELU backward: dx = dy * gelu'(x), or dx += that when accumulate != 0. dx may alias dy.
 void ecom_gelu_backward_f32(const float *dy, const float *x, float *dx, ptrdiff_t n, int accumulate);
 
 /// Layer norm over `rows` rows of `cols` floats: y = gamma * (x - mean) * rstd + beta; mean and rstd (one per row)
-/// are written when non-null. y may alias x.
+/// are written when non-null. y may alias x. stream: as for GELU.
 void ecom_layernorm_forward_f32(const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                                float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps);
+                                float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps, int stream);
 
 /// Softmax of one row: y[j] = softmax(scale * x + bias)[j] over j < visible, y[j] = 0 for visible <= j < cols.
-/// bias may be null. All-masked rows (visible == 0 or every logit -inf) give zeros. y may alias x.
-void ecom_softmax_row_f32(const float *x, float *y, ptrdiff_t visible, ptrdiff_t cols, float scale, const float *bias);
+/// bias may be null. All-masked rows (visible == 0 or every logit -inf) give zeros. y may alias x. stream: as for
+/// GELU (the final scaling sweep streams). Streaming kernels end with a store
+/// fence, so their output is ordered before anything the caller writes next.
+void ecom_softmax_row_f32(const float *x, float *y, ptrdiff_t visible, ptrdiff_t cols, float scale, const float *bias,
+                          int stream);
 
 /// IEEE half bits -> float (exact).
 void ecom_f16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n);
