@@ -21,7 +21,7 @@ public struct HalfMatrixView: @unchecked Sendable {
     public let format: HalfFormat
 
     public init(base: UnsafePointer<UInt16>, rows: Int, columns: Int, stride: Int, format: HalfFormat) {
-        precondition(rows >= 0 && columns >= 0 && stride >= max(1, columns), "bad view \(rows)x\(columns) stride \(stride)")
+        checkMatrixView(rows: rows, columns: columns, stride: stride)
         self.base = base
         self.rows = rows
         self.columns = columns

@@ -24,25 +24,24 @@ ECOM_INLINE __m128i pack16(__m256i v) {
     return _mm256_castsi256_si128(_mm256_permute4x64_epi64(p, 0x08));  // qwords 0 and 2
 }
 
-ECOM_AVX2 void ecom_f16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) {
+/// Widens n 16-bit values (format 0: IEEE half through F16C, 1: bfloat16); the format is constant after inlining.
+ECOM_INLINE void widen(const uint16_t *src, float *dst, ptrdiff_t n, const int format) {
     ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i *)(src + i));
+        _mm256_storeu_ps(dst + i, format == 0 ? _mm256_cvtph_ps(h) : bf16x8(h));
+    }
     if (i < n) {
         uint16_t t[8] = {0};
         memcpy(t, src + i, (size_t)(n - i) * 2);
-        _mm256_maskstore_ps(dst + i, ecom_tail_mask(n - i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)));
+        __m128i h = _mm_loadu_si128((const __m128i *)t);
+        _mm256_maskstore_ps(dst + i, ecom_tail_mask(n - i), format == 0 ? _mm256_cvtph_ps(h) : bf16x8(h));
     }
 }
 
-ECOM_AVX2 void ecom_bf16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) {
-    ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, bf16x8(_mm_loadu_si128((const __m128i *)(src + i))));
-    if (i < n) {
-        uint16_t t[8] = {0};
-        memcpy(t, src + i, (size_t)(n - i) * 2);
-        _mm256_maskstore_ps(dst + i, ecom_tail_mask(n - i), bf16x8(_mm_loadu_si128((const __m128i *)t)));
-    }
-}
+ECOM_AVX2 void ecom_f16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) { widen(src, dst, n, 0); }
+
+ECOM_AVX2 void ecom_bf16_to_f32(const uint16_t *src, float *dst, ptrdiff_t n) { widen(src, dst, n, 1); }
 
 ECOM_AVX2 void ecom_f32_to_f16(const float *src, uint16_t *dst, ptrdiff_t n) {
     ptrdiff_t i = 0;
