@@ -3,9 +3,11 @@
 
 #if ECOM_X86
 #include <cpuid.h>
+#include <pthread.h>
 
-static _Atomic int cachedAvailable = -1;
 static char featureText[96];
+static int available;
+static pthread_once_t detectOnce = PTHREAD_ONCE_INIT;
 
 /// Reads the features once. AVX state must also be enabled by the OS (OSXSAVE and XCR0 bits 1-2), else the YMM
 /// registers would fault even on a CPU that has them.
@@ -40,13 +42,11 @@ static int detect(void) {
     return avx && avx2 && fma && f16c && osYmm;
 }
 
+static void detectOnceBody(void) { available = detect(); }
+
 int ecom_kernels_available(void) {
-    int v = cachedAvailable;
-    if (v < 0) {  // a race only computes the same value twice
-        v = detect();
-        cachedAvailable = v;
-    }
-    return v;
+    pthread_once(&detectOnce, detectOnceBody);
+    return available;
 }
 
 const char *ecom_kernels_cpu_features(void) {
