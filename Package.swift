@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "EcomTokenizer", path: "Sources/Tokenizer"),
         .target(name: "EcomMetrics", path: "Sources/Metrics"),
         .target(name: "EcomTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
-        .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
+        .target(name: "EcomModel", dependencies: ["EcomTensor", "EcomInstruct"], path: "Sources/Model"),
         .target(
             name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
             resources: [.copy("Resources/raw_sample.jsonl")]),
@@ -70,6 +70,8 @@ let package = Package(
             name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
         .testTarget(
             name: "MetricsTests", dependencies: ["EcomMetrics", "EcomTestSupport"], path: "Tests/MetricsTests"),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["EcomModel", "EcomInstruct", "EcomTestSupport"], path: "Tests/TrainingTests"),
         .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),
