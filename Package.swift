@@ -46,6 +46,10 @@ let package = Package(
             dependencies: ["EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-model"),
         .executableTarget(
+            name: "ecom-train",
+            dependencies: ["EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-train"),
+        .executableTarget(
             name: "ecom-generate",
             dependencies: ["EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-generate"),
