@@ -18,6 +18,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     public let gradients: FlatBuffer
     let slopes: [Float]
     let acts = Activations()
+    /// When set, seconds spent per part of the pass are added to it (for the benchmark's breakdown).
+    public var profile: TrainingProfile?
 
     public init(configuration c: BloomConfiguration, parameters: FlatBuffer) {
         precondition(!c.applyResidualConnectionPostLayernorm, "training supports apply_residual_connection_post_layernorm = false (every BLOOM)")
@@ -61,6 +63,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     struct Segment { var row0: Int, length: Int, attOffset: Int }
 
     private func run(_ batch: TrainingBatch, backward: Bool, normalizer: Int) -> (sum: Double, count: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.total, since: t0) }
         let c = configuration
         let B = batch.batch, T = batch.length, N = B * T, C = c.hiddenSize, V = c.vocabSize, L = c.layerCount, NH = c.headCount
         for id in batch.ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
@@ -88,10 +92,12 @@ public final class BloomTrainingModel: @unchecked Sendable {
         // logits [N, V] = lnf [N, C] · Wᵀ [C, V]
         linearForward(a.lnf, weight: p + lay.lmHead, bias: nil, a.logits, rows: N, inFeatures: C, outFeatures: V)
         let learned = batch.learnedTokens
+        let tLoss = profile == nil ? 0 : TrainingProfile.now()
         let (meanLoss, count) = batch.targets.withUnsafeBufferPointer { t in
             CrossEntropyKernel.forwardBackward(a.logits, targets: t.baseAddress!, rows: N, vocab: V,
                                                dLogits: backward ? a.logits : nil, dLoss: Float(Double(learned) / Double(normalizer)))
         }
+        profile?.add(.loss, since: tLoss)
         let sum = Double(meanLoss) * Double(count)
         guard backward else { return (sum, count) }
 
@@ -159,6 +165,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     /// y [rows, out] = x [rows, in] · Wᵀ (W [out, in]) + bias [out].
     func linearForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
                        rows: Int, inFeatures: Int, outFeatures: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.matmul, since: t0) }
         MatmulKernel.gemm(MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures),
                           MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), transposeB: true,
                           MutableMatrixView(base: y, rows: rows, columns: outFeatures, stride: outFeatures))
@@ -168,6 +176,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     /// dx [rows, in] = dy · W (overwritten); dW [out, in] += dyᵀ · x; dbias [out] += column sums of dy.
     func linearBackward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>,
                         dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.matmul, since: t0) }
         let dyv = MatrixView(base: dy, rows: rows, columns: outFeatures, stride: outFeatures)
         MatmulKernel.gemm(dyv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures),
                           MutableMatrixView(base: dInput, rows: rows, columns: inFeatures, stride: inFeatures))
@@ -185,6 +195,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     /// the softmax anyway); ctx = P V. P is kept for the backward.
     func attentionForward(_ qkv: UnsafePointer<Float>, _ att: UnsafeMutablePointer<Float>, _ ctx: UnsafeMutablePointer<Float>,
                           _ bias: UnsafeMutablePointer<Float>, _ segments: [Segment]) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.attention, since: t0) }
         let c = configuration, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension
         let invNorm = 1 / Float(HS).squareRoot()
         for s in segments {
@@ -209,6 +221,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     /// dK = dSᵀ Q. Every row of dqkv belongs to exactly one segment, so it is written (not accumulated).
     func attentionBackward(_ dctx: UnsafePointer<Float>, qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
                            dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, _ segments: [Segment]) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.attention, since: t0) }
         let c = configuration, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension
         let invNorm = 1 / Float(HS).squareRoot()
         for s in segments {
@@ -281,5 +295,20 @@ final class Activations: @unchecked Sendable {
                         ln2Means: ptrs[12], ln2Rstds: ptrs[13], fchs: ptrs[14], fchGelus: ptrs[15], lnf: ptrs[16],
                         lnfMean: ptrs[17], lnfRstd: ptrs[18], logits: ptrs[19], dresid: ptrs[20], dln: ptrs[21],
                         dqkv: ptrs[22], dctx: ptrs[23], dfch: ptrs[24], datt: ptrs[25], bias: ptrs[26])
+    }
+}
+
+/// Seconds spent per part of the training pass (matmuls of the linear layers and LM head, attention, the loss's
+/// softmax, and the whole pass; element-wise work is the rest).
+public final class TrainingProfile: @unchecked Sendable {
+    public enum Part: String, CaseIterable, Sendable { case total, matmul, attention, loss }
+    public private(set) var seconds: [Part: Double] = [:]
+    public init() {}
+    func add(_ p: Part, since t0: Double) { seconds[p, default: 0] += Self.now() - t0 }
+    public func reset() { seconds = [:] }
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }
