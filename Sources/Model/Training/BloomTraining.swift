@@ -204,17 +204,23 @@ public final class BloomTrainingModel: @unchecked Sendable {
             for h in 0..<NH { for j in 0..<Ls { bias[h * Ls + j] = slopes[h] * Float(j) } }
             let base = qkv + row0 * 3 * C, scores = att + s.attOffset
             for h in 0..<NH {
-                let q = MatrixView(base: base + h * 3 * HS, rows: Ls, columns: HS, stride: 3 * C)
-                let k = MatrixView(base: base + h * 3 * HS + HS, rows: Ls, columns: HS, stride: 3 * C)
+                let (q, k, _) = headViews(base, head: h, rows: Ls)
                 MatmulKernel.gemm(q, k, transposeB: true, MutableMatrixView(base: scores + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls))
             }
             SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: invNorm, bias: bias, rowsPerBias: Ls, causalOffset: 0)
             for h in 0..<NH {
-                let v = MatrixView(base: base + h * 3 * HS + 2 * HS, rows: Ls, columns: HS, stride: 3 * C)
+                let (_, _, v) = headViews(base, head: h, rows: Ls)
                 MatmulKernel.gemm(MatrixView(base: scores + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls), v,
                                   MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
             }
         }
+    }
+
+    /// Views of head `h`'s query, key and value `[rows, HS]` inside fused QKV rows `[rows, NH, 3, HS]` at `base`.
+    @inline(__always) func headViews(_ base: UnsafePointer<Float>, head h: Int, rows: Int) -> (MatrixView, MatrixView, MatrixView) {
+        let C = configuration.hiddenSize, HS = configuration.headDimension, o = base + h * 3 * HS
+        return (MatrixView(base: o, rows: rows, columns: HS, stride: 3 * C), MatrixView(base: o + HS, rows: rows, columns: HS, stride: 3 * C),
+                MatrixView(base: o + 2 * HS, rows: rows, columns: HS, stride: 3 * C))
     }
 
     /// Backward of ``attentionForward``: dP = dctx Vᵀ, dV = Pᵀ dctx, dS = softmax'(dP) (scaled), dQ = dS K,
@@ -230,7 +236,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
             let base = qkv + row0 * 3 * C, dbase = dqkv + row0 * 3 * C, probs = att + s.attOffset
             for h in 0..<NH {
                 let dc = MatrixView(base: dctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C)
-                let v = MatrixView(base: base + h * 3 * HS + 2 * HS, rows: Ls, columns: HS, stride: 3 * C)
+                let (_, _, v) = headViews(base, head: h, rows: Ls)
                 let ph = MatrixView(base: probs + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls)
                 MatmulKernel.gemm(dc, v, transposeB: true, MutableMatrixView(base: datt + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls))
                 MatmulKernel.gemm(ph, transposeA: true, dc,
@@ -239,8 +245,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
             SoftmaxKernel.backward(datt, probs, datt, rows: NH * Ls, cols: Ls, scale: invNorm)
             for h in 0..<NH {
                 let ds = MatrixView(base: datt + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls)
-                let q = MatrixView(base: base + h * 3 * HS, rows: Ls, columns: HS, stride: 3 * C)
-                let k = MatrixView(base: base + h * 3 * HS + HS, rows: Ls, columns: HS, stride: 3 * C)
+                let (q, k, _) = headViews(base, head: h, rows: Ls)
                 MatmulKernel.gemm(ds, k, MutableMatrixView(base: dbase + h * 3 * HS, rows: Ls, columns: HS, stride: 3 * C))
                 MatmulKernel.gemm(ds, transposeA: true, q, MutableMatrixView(base: dbase + h * 3 * HS + HS, rows: Ls, columns: HS, stride: 3 * C))
             }
