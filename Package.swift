@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "EcomTokenizer", targets: ["EcomTokenizer"]),
         .library(name: "EcomTensor", targets: ["EcomTensor"]),
         .library(name: "EcomModel", targets: ["EcomModel"]),
+        .library(name: "EcomTrainer", targets: ["EcomTrainer"]),
         .library(name: "EcomInstruct", targets: ["EcomInstruct"]),
         .library(name: "EcomMetrics", targets: ["EcomMetrics"]),
     ],
@@ -34,6 +35,9 @@ let package = Package(
         // EcomTensor's AVX2/FMA/F16C kernels in C (per-function target attributes, chosen at run time; internal).
         .target(name: "_EcomTensorKernels", path: "Sources/TensorKernels"),
         .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
+        // The trainer: streams Instruct's packed shards into EcomModel's training step (kept apart so that EcomModel
+        // needs nothing but EcomTensor).
+        .target(name: "EcomTrainer", dependencies: ["EcomModel", "EcomInstruct"], path: "Sources/Trainer"),
         .target(
             name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
             resources: [.copy("Resources/raw_sample.jsonl")]),
@@ -47,6 +51,10 @@ let package = Package(
             name: "ecom-model",
             dependencies: ["EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-model"),
+        .executableTarget(
+            name: "ecom-train",
+            dependencies: ["EcomTrainer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-train"),
         .executableTarget(
             name: "ecom-generate",
             dependencies: ["EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -72,6 +80,8 @@ let package = Package(
             name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
         .testTarget(
             name: "MetricsTests", dependencies: ["EcomMetrics", "EcomTestSupport"], path: "Tests/MetricsTests"),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["EcomModel", "EcomTrainer", "EcomInstruct", "EcomTestSupport"], path: "Tests/TrainingTests"),
         .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),

@@ -22,6 +22,9 @@ let package = Package(
             name: "bench-model", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-model"),
         .executableTarget(
+            name: "bench-train", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            path: "Sources/bench-train"),
+        .executableTarget(
             name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-tensor"),
         .executableTarget(

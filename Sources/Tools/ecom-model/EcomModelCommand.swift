@@ -8,7 +8,7 @@ struct EcomModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecom-model",
         abstract: "BLOOM checkpoints (HF config.json + safetensors): logits and a summary.",
-        subcommands: [Forward.self, Info.self])
+        subcommands: [Forward.self, Info.self, Grad.self])
 }
 
 /// Input and output options: JSON Lines from a file or standard input, to a file (atomic) or standard output.

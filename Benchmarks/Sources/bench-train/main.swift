@@ -1,0 +1,50 @@
+// bench-train: BLOOM training tokens/s (forward + backward + clipping + AdamW) at batch 4 x 256 tokens on random
+// weights, for the tiny (vocab 8192) or small (vocab 16384) shape given as the first argument, with peak memory
+// (max RSS) and where the time goes (matmuls, attention, loss, element-wise, optimizer).
+import BenchSupport
+import EcomModel
+import EcomTensor
+import Foundation
+
+let quick = env("BENCH_QUICK", "0") == "1"
+ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
+let shape = CommandLine.arguments.dropFirst().first ?? "tiny"
+let (B, T) = (4, 256)
+let config: BloomConfiguration
+switch shape {
+case "small": config = BloomConfiguration(vocabSize: 16384, hiddenSize: 512, layerCount: 8, headCount: 8)
+default: config = BloomConfiguration(vocabSize: 8192, hiddenSize: 256, layerCount: 4, headCount: 4)
+}
+let model = BloomTrainingModel(configuration: config, weights: BloomWeights.random(config, seed: 11))
+let optimizer = AdamWOptimizer(layout: model.layout, config: AdamWConfig(learningRate: 1e-4, weightDecay: 0.01))
+let ids = (0..<(B * T)).map { Int32(($0 * 7919 + 13) % config.vocabSize) }
+let batch = TrainingBatch(ids: ids, labels: ids, batch: B, length: T)
+let profile = TrainingProfile()
+final class Clock: @unchecked Sendable { var optimizer = 0.0 }
+let clock = Clock()
+@MainActor func step() {
+    model.gradients.zero()
+    model.forwardBackward(batch)
+    let t0 = now()
+    clipGradients(model.gradients, maxNorm: 1)
+    optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-4)
+    clock.optimizer += now() - t0
+}
+step()  // warm-up (allocates the activations)
+model.profile = profile
+clock.optimizer = 0
+let iterations = quick ? 2 : 5
+let t = medianSeconds(warmup: 0, iterations: iterations) { step() }
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+let maxRSS = Double(usage.ru_maxrss) / 1024  // KiB -> MiB
+let per = { (p: TrainingProfile.Part) in (profile.seconds[p] ?? 0) / Double(iterations) }
+let total = per(.total) + clock.optimizer / Double(iterations)
+let breakdown: [String: Any] = [
+    "matmul_s": per(.matmul), "attention_s": per(.attention), "loss_s": per(.loss),
+    "elementwise_s": per(.total) - per(.matmul) - per(.attention) - per(.loss),
+    "optimizer_s": clock.optimizer / Double(iterations), "step_s": total,
+    "parameters": model.layout.count, "threads": ComputeThreads.count,
+]
+emit(bench: "train", case: "\(shape) train tokens/s (4x256)", value: Double(B * T) / t, unit: "tokens/s", higherIsBetter: true, extra: breakdown)
+emit(bench: "train", case: "\(shape) peak memory", value: maxRSS, unit: "MiB", higherIsBetter: false)

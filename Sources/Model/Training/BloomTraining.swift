@@ -1,0 +1,319 @@
+// BLOOM training forward and backward (transformers' BloomForCausalLM without dropout), llm.c style: paired
+// *Forward / *Backward functions over raw buffers, a forward that keeps the activations the backward needs, and a
+// block-diagonal causal attention for packed sequences (attention stays inside each run of equal document ids).
+//
+// Shape legend: B batch, T sequence length, N = B*T, C hidden size, NH heads, HS = C/NH, V vocabulary, L layers.
+import EcomTensor
+import Foundation
+
+/// BLOOM with flat parameters and gradients; computes the loss and accumulates gradients for a batch.
+///
+/// Not thread-safe: one model per training loop. Activations are kept in grow-only buffers between calls.
+public final class BloomTrainingModel: @unchecked Sendable {
+    public let configuration: BloomConfiguration
+    public let layout: BloomParameterLayout
+    /// Parameters in ``layout``.
+    public let parameters: FlatBuffer
+    /// Gradients in ``layout``, accumulated (+=) by ``forwardBackward(_:normalizer:)``; zero them between steps.
+    public let gradients: FlatBuffer
+    let slopes: [Float]
+    let acts = Activations()
+    /// When set, seconds spent per part of the pass are added to it (for the benchmark's breakdown).
+    public var profile: TrainingProfile?
+
+    public init(configuration c: BloomConfiguration, parameters: FlatBuffer) {
+        precondition(!c.applyResidualConnectionPostLayernorm, "training supports apply_residual_connection_post_layernorm = false (every BLOOM)")
+        configuration = c
+        layout = BloomParameterLayout(c)
+        precondition(parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
+        self.parameters = parameters
+        gradients = FlatBuffer(count: layout.count)
+        slopes = ALiBi.slopes(numHeads: c.headCount)
+    }
+
+    public convenience init(configuration c: BloomConfiguration, weights: BloomWeights) {
+        self.init(configuration: c, parameters: BloomParameterLayout(c).flatten(weights))
+    }
+
+    /// Loads an HF BLOOM directory (config.json + safetensors) for training.
+    public static func load(directory: URL) throws -> BloomTrainingModel {
+        let c = try BloomConfiguration.load(directory: directory)
+        return BloomTrainingModel(configuration: c, weights: try BloomWeights.load(SafeTensorsCheckpoint(directory: directory), configuration: c))
+    }
+
+    /// An inference model holding a copy of the current parameters.
+    public func inferenceModel() -> BloomModel { BloomModel(configuration: configuration, weights: layout.weights(parameters)) }
+
+    /// The loss of `batch` without gradients: (sum over learned tokens of -log p, number of learned tokens).
+    public func loss(_ batch: TrainingBatch) -> (sum: Double, count: Int) {
+        run(batch, backward: false, normalizer: 1)
+    }
+
+    /// Forward and backward: adds to ``gradients`` the gradient of (sum of token losses) / `normalizer` (default: the
+    /// batch's own learned tokens, i.e. the mean loss as HF computes it). Returns the loss sum and the token count.
+    @discardableResult
+    public func forwardBackward(_ batch: TrainingBatch, normalizer: Int? = nil) -> (sum: Double, count: Int) {
+        run(batch, backward: true, normalizer: normalizer ?? max(1, batch.learnedTokens))
+    }
+
+    // MARK: - The pass
+
+    /// A run of tokens attended as a unit: flat rows [row0, row0 + length) of the batch; its probabilities live at
+    /// `attOffset` of each layer's attention buffer as `[NH, length, length]`.
+    struct Segment { var row0: Int, length: Int, attOffset: Int }
+
+    private func run(_ batch: TrainingBatch, backward: Bool, normalizer: Int) -> (sum: Double, count: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.total, since: t0) }
+        let c = configuration
+        let B = batch.batch, T = batch.length, N = B * T, C = c.hiddenSize, V = c.vocabSize, L = c.layerCount, NH = c.headCount
+        for id in batch.ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
+        var segments: [Segment] = []
+        var attPerLayer = 0, longest = 0
+        for b in 0..<B {
+            for s in batch.segments(row: b) {
+                segments.append(Segment(row0: b * T + s.start, length: s.length, attOffset: attPerLayer))
+                attPerLayer += NH * s.length * s.length
+                longest = max(longest, s.length)
+            }
+        }
+        let a = acts.prepare(N: N, C: C, V: V, L: L, attPerLayer: attPerLayer, longest: longest, NH: NH)
+        let p = parameters.pointer, g = gradients.pointer, lay = layout
+
+        // Embeddings and their layer norm.
+        batch.ids.withUnsafeBufferPointer { ids in
+            EmbeddingKernel.forward(p + lay.wordEmbeddings, ids: ids.baseAddress!, a.emb, count: N, vocab: V, dim: C)
+        }
+        LayerNormKernel.forward(a.emb, gamma: p + lay.embeddingNormWeight, beta: p + lay.embeddingNormBias, a.resid(0),
+                                mean: a.ln0Mean, rstd: a.ln0Rstd, rows: N, cols: C, eps: c.layerNormEpsilon)
+        for l in 0..<L { blockForward(l, a, segments, N: N) }
+        LayerNormKernel.forward(a.resid(L), gamma: p + lay.finalNormWeight, beta: p + lay.finalNormBias, a.lnf,
+                                mean: a.lnfMean, rstd: a.lnfRstd, rows: N, cols: C, eps: c.layerNormEpsilon)
+        // logits [N, V] = lnf [N, C] · Wᵀ [C, V]
+        linearForward(a.lnf, weight: p + lay.lmHead, bias: nil, a.logits, rows: N, inFeatures: C, outFeatures: V)
+        let learned = batch.learnedTokens
+        let tLoss = profile == nil ? 0 : TrainingProfile.now()
+        let (meanLoss, count) = batch.targets.withUnsafeBufferPointer { t in
+            CrossEntropyKernel.forwardBackward(a.logits, targets: t.baseAddress!, rows: N, vocab: V,
+                                               dLogits: backward ? a.logits : nil, dLoss: Float(Double(learned) / Double(normalizer)))
+        }
+        profile?.add(.loss, since: tLoss)
+        let sum = Double(meanLoss) * Double(count)
+        guard backward else { return (sum, count) }
+
+        // Backward. dlogits (in a.logits) -> dlnf [N, C] (in a.dln) and the LM head's gradient.
+        linearBackward(a.logits, input: a.lnf, weight: p + lay.lmHead, dInput: a.dln, dWeight: g + lay.lmHead, dBias: nil,
+                       rows: N, inFeatures: C, outFeatures: V)
+        LayerNormKernel.backward(a.dln, a.resid(L), gamma: p + lay.finalNormWeight, mean: a.lnfMean, rstd: a.lnfRstd,
+                                 dx: a.dresid, dGamma: g + lay.finalNormWeight, dBeta: g + lay.finalNormBias, rows: N, cols: C)
+        for l in stride(from: L - 1, through: 0, by: -1) { blockBackward(l, a, segments, N: N) }
+        // dresid now holds the gradient of resid(0), the embedding layer norm's output.
+        LayerNormKernel.backward(a.dresid, a.emb, gamma: p + lay.embeddingNormWeight, mean: a.ln0Mean, rstd: a.ln0Rstd,
+                                 dx: a.dln, dGamma: g + lay.embeddingNormWeight, dBeta: g + lay.embeddingNormBias, rows: N, cols: C)
+        batch.ids.withUnsafeBufferPointer { ids in
+            EmbeddingKernel.backward(a.dln, ids: ids.baseAddress!, dTable: g + lay.wordEmbeddings, count: N, vocab: V, dim: C)
+        }
+        return (sum, count)
+    }
+
+    // MARK: - Blocks
+
+    /// One block: out = resid2 + MLP(LN2(resid2)), resid2 = x + Attention(LN1(x)).
+    private func blockForward(_ l: Int, _ a: Activations.Pointers, _ segments: [Segment], N: Int) {
+        let c = configuration, C = c.hiddenSize, p = parameters.pointer, o = layout.blocks[l], eps = c.layerNormEpsilon
+        let x = a.resid(l), ln1 = a.ln1(l), qkv = a.qkv(l), ctx = a.ctx(l), resid2 = a.resid2(l), ln2 = a.ln2(l)
+        let fch = a.fch(l), fchGelu = a.fchGelu(l)
+        LayerNormKernel.forward(x, gamma: p + o.ln1Weight, beta: p + o.ln1Bias, ln1, mean: a.ln1Mean(l), rstd: a.ln1Rstd(l), rows: N, cols: C, eps: eps)
+        linearForward(ln1, weight: p + o.qkvWeight, bias: p + o.qkvBias, qkv, rows: N, inFeatures: C, outFeatures: 3 * C)
+        attentionForward(qkv, a.att(l), ctx, a.bias, segments)
+        linearForward(ctx, weight: p + o.denseWeight, bias: p + o.denseBias, resid2, rows: N, inFeatures: C, outFeatures: C)
+        ElementwiseKernel.add(resid2, x, resid2, count: N * C)
+        LayerNormKernel.forward(resid2, gamma: p + o.ln2Weight, beta: p + o.ln2Bias, ln2, mean: a.ln2Mean(l), rstd: a.ln2Rstd(l), rows: N, cols: C, eps: eps)
+        linearForward(ln2, weight: p + o.upWeight, bias: p + o.upBias, fch, rows: N, inFeatures: C, outFeatures: 4 * C)
+        GELUKernel.forward(fch, fchGelu, count: N * 4 * C)
+        let out = a.resid(l + 1)
+        linearForward(fchGelu, weight: p + o.downWeight, bias: p + o.downBias, out, rows: N, inFeatures: 4 * C, outFeatures: C)
+        ElementwiseKernel.add(out, resid2, out, count: N * C)
+    }
+
+    /// On entry `a.dresid` is d out (the block's output); on exit it is d x (the block's input).
+    private func blockBackward(_ l: Int, _ a: Activations.Pointers, _ segments: [Segment], N: Int) {
+        let C = configuration.hiddenSize, p = parameters.pointer, g = gradients.pointer, o = layout.blocks[l]
+        let dresid = a.dresid
+        // MLP: d fchGelu [N, 4C] = dout · W_down; then through GELU in place; then d ln2 [N, C] = d fch · W_up.
+        linearBackward(dresid, input: a.fchGelu(l), weight: p + o.downWeight, dInput: a.dfch, dWeight: g + o.downWeight,
+                       dBias: g + o.downBias, rows: N, inFeatures: 4 * C, outFeatures: C)
+        GELUKernel.backward(a.dfch, a.fch(l), a.dfch, count: N * 4 * C)
+        linearBackward(a.dfch, input: a.ln2(l), weight: p + o.upWeight, dInput: a.dln, dWeight: g + o.upWeight,
+                       dBias: g + o.upBias, rows: N, inFeatures: C, outFeatures: 4 * C)
+        // d resid2 = dout (residual) + LN2'ᵀ d ln2.
+        LayerNormKernel.backward(a.dln, a.resid2(l), gamma: p + o.ln2Weight, mean: a.ln2Mean(l), rstd: a.ln2Rstd(l), dx: dresid,
+                                 dGamma: g + o.ln2Weight, dBeta: g + o.ln2Bias, rows: N, cols: C, accumulate: true)
+        // Attention: d ctx [N, C] = d resid2 · W_dense; then d qkv [N, 3C]; then d ln1 = d qkv · W_qkv.
+        linearBackward(dresid, input: a.ctx(l), weight: p + o.denseWeight, dInput: a.dctx, dWeight: g + o.denseWeight,
+                       dBias: g + o.denseBias, rows: N, inFeatures: C, outFeatures: C)
+        attentionBackward(a.dctx, qkv: a.qkv(l), att: a.att(l), dqkv: a.dqkv, datt: a.datt, segments)
+        linearBackward(a.dqkv, input: a.ln1(l), weight: p + o.qkvWeight, dInput: a.dln, dWeight: g + o.qkvWeight,
+                       dBias: g + o.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
+        // d x = d resid2 (residual) + LN1'ᵀ d ln1.
+        LayerNormKernel.backward(a.dln, a.resid(l), gamma: p + o.ln1Weight, mean: a.ln1Mean(l), rstd: a.ln1Rstd(l), dx: dresid,
+                                 dGamma: g + o.ln1Weight, dBeta: g + o.ln1Bias, rows: N, cols: C, accumulate: true)
+    }
+
+    // MARK: - Linear
+
+    /// y [rows, out] = x [rows, in] · Wᵀ (W [out, in]) + bias [out].
+    func linearForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                       rows: Int, inFeatures: Int, outFeatures: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.matmul, since: t0) }
+        MatmulKernel.gemm(MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures),
+                          MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), transposeB: true,
+                          MutableMatrixView(base: y, rows: rows, columns: outFeatures, stride: outFeatures))
+        if let bias { ElementwiseKernel.addRow(y, bias, y, rows: rows, cols: outFeatures) }
+    }
+
+    /// dx [rows, in] = dy · W (overwritten); dW [out, in] += dyᵀ · x; dbias [out] += column sums of dy.
+    func linearBackward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>,
+                        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.matmul, since: t0) }
+        let dyv = MatrixView(base: dy, rows: rows, columns: outFeatures, stride: outFeatures)
+        MatmulKernel.gemm(dyv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures),
+                          MutableMatrixView(base: dInput, rows: rows, columns: inFeatures, stride: inFeatures))
+        MatmulKernel.gemm(dyv, transposeA: true, MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures),
+                          MutableMatrixView(base: dWeight, rows: outFeatures, columns: inFeatures, stride: inFeatures), beta: 1)
+        if let dBias { ElementwiseKernel.sumRows(dy, dBias, rows: rows, cols: outFeatures) }
+    }
+
+    // MARK: - Attention
+
+    /// Causal self-attention with ALiBi inside each segment. qkv [N, NH, 3, HS] (BLOOM's fused layout), ctx [N, C].
+    ///
+    /// Per segment and head: S = Q Kᵀ [Ls, Ls]; P = softmax(S / sqrt(HS) + slope * j) over keys j <= i (the ALiBi term
+    /// uses key positions within the segment: the document's own positions; a per-row constant shift would not change
+    /// the softmax anyway); ctx = P V. P is kept for the backward.
+    func attentionForward(_ qkv: UnsafePointer<Float>, _ att: UnsafeMutablePointer<Float>, _ ctx: UnsafeMutablePointer<Float>,
+                          _ bias: UnsafeMutablePointer<Float>, _ segments: [Segment]) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.attention, since: t0) }
+        let c = configuration, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension
+        let invNorm = 1 / Float(HS).squareRoot()
+        for s in segments {
+            let Ls = s.length, row0 = s.row0
+            for h in 0..<NH { for j in 0..<Ls { bias[h * Ls + j] = slopes[h] * Float(j) } }
+            let base = qkv + row0 * 3 * C, scores = att + s.attOffset
+            for h in 0..<NH {
+                let (q, k, _) = headViews(base, head: h, rows: Ls)
+                MatmulKernel.gemm(q, k, transposeB: true, MutableMatrixView(base: scores + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls))
+            }
+            SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: invNorm, bias: bias, rowsPerBias: Ls, causalOffset: 0)
+            for h in 0..<NH {
+                let (_, _, v) = headViews(base, head: h, rows: Ls)
+                MatmulKernel.gemm(MatrixView(base: scores + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls), v,
+                                  MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
+            }
+        }
+    }
+
+    /// Views of head `h`'s query, key and value `[rows, HS]` inside fused QKV rows `[rows, NH, 3, HS]` at `base`.
+    @inline(__always) func headViews(_ base: UnsafePointer<Float>, head h: Int, rows: Int) -> (MatrixView, MatrixView, MatrixView) {
+        let C = configuration.hiddenSize, HS = configuration.headDimension, o = base + h * 3 * HS
+        return (MatrixView(base: o, rows: rows, columns: HS, stride: 3 * C), MatrixView(base: o + HS, rows: rows, columns: HS, stride: 3 * C),
+                MatrixView(base: o + 2 * HS, rows: rows, columns: HS, stride: 3 * C))
+    }
+
+    /// Backward of ``attentionForward``: dP = dctx Vᵀ, dV = Pᵀ dctx, dS = softmax'(dP) (scaled), dQ = dS K,
+    /// dK = dSᵀ Q. Every row of dqkv belongs to exactly one segment, so it is written (not accumulated).
+    func attentionBackward(_ dctx: UnsafePointer<Float>, qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
+                           dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, _ segments: [Segment]) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.attention, since: t0) }
+        let c = configuration, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension
+        let invNorm = 1 / Float(HS).squareRoot()
+        for s in segments {
+            let Ls = s.length, row0 = s.row0
+            let base = qkv + row0 * 3 * C, dbase = dqkv + row0 * 3 * C, probs = att + s.attOffset
+            for h in 0..<NH {
+                let dc = MatrixView(base: dctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C)
+                let (_, _, v) = headViews(base, head: h, rows: Ls)
+                let ph = MatrixView(base: probs + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls)
+                MatmulKernel.gemm(dc, v, transposeB: true, MutableMatrixView(base: datt + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls))
+                MatmulKernel.gemm(ph, transposeA: true, dc,
+                                  MutableMatrixView(base: dbase + h * 3 * HS + 2 * HS, rows: Ls, columns: HS, stride: 3 * C))
+            }
+            SoftmaxKernel.backward(datt, probs, datt, rows: NH * Ls, cols: Ls, scale: invNorm)
+            for h in 0..<NH {
+                let ds = MatrixView(base: datt + h * Ls * Ls, rows: Ls, columns: Ls, stride: Ls)
+                let (q, k, _) = headViews(base, head: h, rows: Ls)
+                MatmulKernel.gemm(ds, k, MutableMatrixView(base: dbase + h * 3 * HS, rows: Ls, columns: HS, stride: 3 * C))
+                MatmulKernel.gemm(ds, transposeA: true, q, MutableMatrixView(base: dbase + h * 3 * HS + HS, rows: Ls, columns: HS, stride: 3 * C))
+            }
+        }
+    }
+}
+
+/// The activations a training step keeps (grow-only buffers, reused across steps).
+final class Activations: @unchecked Sendable {
+    private let storage = Workspace.Buffer()
+
+    /// Pointers into one allocation; per-layer tensors are `L` consecutive slices.
+    struct Pointers {
+        var N: Int, C: Int, attPerLayer: Int
+        var emb, ln0Mean, ln0Rstd, resids, ln1s, ln1Means, ln1Rstds, qkvs, atts, ctxs, resid2s, ln2s, ln2Means, ln2Rstds: UnsafeMutablePointer<Float>
+        var fchs, fchGelus, lnf, lnfMean, lnfRstd, logits, dresid, dln, dqkv, dctx, dfch, datt, bias: UnsafeMutablePointer<Float>
+        func resid(_ l: Int) -> UnsafeMutablePointer<Float> { resids + l * N * C }       // [L+1, N, C]
+        func ln1(_ l: Int) -> UnsafeMutablePointer<Float> { ln1s + l * N * C }           // [L, N, C]
+        func ln1Mean(_ l: Int) -> UnsafeMutablePointer<Float> { ln1Means + l * N }       // [L, N]
+        func ln1Rstd(_ l: Int) -> UnsafeMutablePointer<Float> { ln1Rstds + l * N }       // [L, N]
+        func qkv(_ l: Int) -> UnsafeMutablePointer<Float> { qkvs + l * N * 3 * C }       // [L, N, 3C]
+        func att(_ l: Int) -> UnsafeMutablePointer<Float> { atts + l * attPerLayer }     // [L, segments' NH*Ls*Ls]
+        func ctx(_ l: Int) -> UnsafeMutablePointer<Float> { ctxs + l * N * C }           // [L, N, C]
+        func resid2(_ l: Int) -> UnsafeMutablePointer<Float> { resid2s + l * N * C }     // [L, N, C]
+        func ln2(_ l: Int) -> UnsafeMutablePointer<Float> { ln2s + l * N * C }           // [L, N, C]
+        func ln2Mean(_ l: Int) -> UnsafeMutablePointer<Float> { ln2Means + l * N }       // [L, N]
+        func ln2Rstd(_ l: Int) -> UnsafeMutablePointer<Float> { ln2Rstds + l * N }       // [L, N]
+        func fch(_ l: Int) -> UnsafeMutablePointer<Float> { fchs + l * N * 4 * C }       // [L, N, 4C]
+        func fchGelu(_ l: Int) -> UnsafeMutablePointer<Float> { fchGelus + l * N * 4 * C } // [L, N, 4C]
+    }
+
+    func prepare(N: Int, C: Int, V: Int, L: Int, attPerLayer: Int, longest: Int, NH: Int) -> Pointers {
+        let sizes: [Int] = [
+            N * C, N, N,                                  // emb, ln0 mean/rstd
+            (L + 1) * N * C, L * N * C, L * N, L * N,     // resids, ln1, ln1 mean/rstd
+            L * N * 3 * C, L * attPerLayer, L * N * C,    // qkv, att, ctx
+            L * N * C, L * N * C, L * N, L * N,           // resid2, ln2, ln2 mean/rstd
+            L * N * 4 * C, L * N * 4 * C,                 // fch, fchGelu
+            N * C, N, N, N * V,                           // lnf, mean, rstd, logits (then dlogits)
+            N * C, N * C, N * 3 * C, N * C, N * 4 * C,    // dresid, dln, dqkv, dctx, dfch
+            NH * longest * longest, NH * longest,         // datt (one segment), ALiBi bias rows
+        ]
+        // Each region starts 64-byte aligned.
+        let rounded = sizes.map { ($0 + 15) / 16 * 16 }
+        let base = storage.ensure(rounded.reduce(0, +))
+        var ptrs: [UnsafeMutablePointer<Float>] = []
+        var o = 0
+        for r in rounded { ptrs.append(base + o); o += r }
+        return Pointers(N: N, C: C, attPerLayer: attPerLayer,
+                        emb: ptrs[0], ln0Mean: ptrs[1], ln0Rstd: ptrs[2], resids: ptrs[3], ln1s: ptrs[4], ln1Means: ptrs[5],
+                        ln1Rstds: ptrs[6], qkvs: ptrs[7], atts: ptrs[8], ctxs: ptrs[9], resid2s: ptrs[10], ln2s: ptrs[11],
+                        ln2Means: ptrs[12], ln2Rstds: ptrs[13], fchs: ptrs[14], fchGelus: ptrs[15], lnf: ptrs[16],
+                        lnfMean: ptrs[17], lnfRstd: ptrs[18], logits: ptrs[19], dresid: ptrs[20], dln: ptrs[21],
+                        dqkv: ptrs[22], dctx: ptrs[23], dfch: ptrs[24], datt: ptrs[25], bias: ptrs[26])
+    }
+}
+
+/// Seconds spent per part of the training pass (matmuls of the linear layers and LM head, attention, the loss's
+/// softmax, and the whole pass; element-wise work is the rest).
+public final class TrainingProfile: @unchecked Sendable {
+    public enum Part: String, CaseIterable, Sendable { case total, matmul, attention, loss }
+    public private(set) var seconds: [Part: Double] = [:]
+    public init() {}
+    func add(_ p: Part, since t0: Double) { seconds[p, default: 0] += Self.now() - t0 }
+    public func reset() { seconds = [:] }
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}

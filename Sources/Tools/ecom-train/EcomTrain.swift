@@ -1,0 +1,79 @@
+// ecom-train: instruction-tune BLOOM on packed shards (ecom-data pack) on the CPU. Logic lives in EcomModel's Trainer.
+import ArgumentParser
+import Dispatch
+import EcomModel
+import EcomTrainer
+import Foundation
+
+@main
+struct EcomTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecom-train",
+        abstract: "Train BLOOM on packed token shards; checkpoints in HF layout plus a resumable trainer state.",
+        discussion: """
+            --out DIR receives config.json, model.safetensors, tokenizer.json, trainer_state.bin, metrics.jsonl and \
+            loss.svg. Ctrl-C (or --time-budget) saves a checkpoint and exits 0; --resume continues exactly. \
+            An interval of 0 turns that step off.
+            """)
+
+    @Option(help: "Packed data directory (output of `ecom-data pack`).") var data: String
+    @Option(help: "Output directory (HF model directory + trainer state).") var out: String
+    @Option(help: "Model size from scratch: tiny (hidden 256, 4 layers, 4 heads) or small (512, 8, 8).") var preset: String?
+    @Option(name: .customLong("init"), help: "Start from an HF BLOOM/BLOOMZ checkpoint directory instead of a preset.") var initFrom: String?
+    @Option(help: "tokenizer.json (default: the packed data's, found beside it; its hash must match the manifest).") var tokenizer: String?
+    @Option(help: "Optimizer steps.") var steps: Int?
+    @Option(help: "Epochs over the training split (used when --steps is absent; default 1).") var epochs: Double?
+    @Option(help: "Sequences per micro-batch.") var batch = 8
+    @Option(help: "Micro-batches accumulated per step.") var accum = 1
+    @Option(help: "Sequence length (must equal the packed data's).") var seqLen: Int?
+    @Option(help: "Peak learning rate.") var lr = 2e-5
+    @Option(help: "constant, linear or cosine (each with warm-up).") var schedule = "cosine"
+    @Option(help: "Fraction of steps for linear warm-up.") var warmupRatio = 0.03
+    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 0
+    @Flag(help: "Apply weight decay to biases and layer norms too.") var decayAll = false
+    @Option(help: "Clip gradients to this global norm (0: off).") var clip: Float = 1
+    @Option(help: "Validate every N steps (0: off).") var evalEvery = 0
+    @Option(help: "Validation batches per evaluation (0: the whole split).") var evalBatches = 20
+    @Option(help: "Checkpoint every N steps (0: only at the end).") var saveEvery = 0
+    @Option(help: "Print a progress line every N steps.") var logEvery = 1
+    @Flag(help: "Continue from the trainer state in --out.") var resume = false
+    @Option(help: "Compute threads.") var threads: Int?
+    @Option(help: "Stop cleanly (checkpoint, exit 0) after this many seconds.") var timeBudget: Double?
+    @Option(help: "Data-order and initialisation seed.") var seed: UInt64 = 42
+
+    func validate() throws {
+        if preset != nil && initFrom != nil { throw ValidationError("give --preset or --init, not both") }
+        if let p = preset, TrainingPreset(rawValue: p) == nil { throw ValidationError("--preset must be tiny or small, got '\(p)'") }
+        if LearningRateSchedule.Kind(rawValue: schedule) == nil { throw ValidationError("--schedule must be constant, linear or cosine") }
+        if let s = steps, s <= 0 { throw ValidationError("--steps must be positive") }
+        if batch <= 0 || accum <= 0 { throw ValidationError("--batch and --accum must be positive") }
+        if !(0...1).contains(warmupRatio) { throw ValidationError("--warmup-ratio must be in [0, 1]") }
+    }
+
+    func run() throws {
+        var o = TrainerOptions(data: URL(fileURLWithPath: data), out: URL(fileURLWithPath: out))
+        o.preset = preset.flatMap(TrainingPreset.init(rawValue:))
+        o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
+        o.tokenizer = tokenizer.map { URL(fileURLWithPath: $0) }
+        o.steps = steps; o.epochs = epochs; o.batch = batch; o.accumulation = accum; o.sequenceLength = seqLen
+        o.learningRate = lr; o.schedule = LearningRateSchedule.Kind(rawValue: schedule)!; o.warmupRatio = warmupRatio
+        o.weightDecay = weightDecay; o.decayMatricesOnly = !decayAll; o.clip = clip
+        o.evalEvery = evalEvery; o.evalBatches = evalBatches; o.saveEvery = saveEvery; o.logEvery = logEvery
+        o.resume = resume; o.threads = threads; o.timeBudget = timeBudget; o.seed = seed
+        let stop = StopFlag()
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                FileHandle.standardError.write(Data("ecom-train: stopping after this step and saving a checkpoint\n".utf8))
+                stop.request()
+            }
+            s.resume()
+            return s
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let trainer = try Trainer(options: o)
+        _ = try trainer.run(stop: stop)
+    }
+}

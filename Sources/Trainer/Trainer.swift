@@ -1,0 +1,295 @@
+// The training loop behind `ecom-train`: packed shards streamed from EcomInstruct, gradient accumulation, AdamW with a
+// warm-up schedule and clipping, validation, atomic HF-layout checkpoints plus our trainer state, exact resume, and a
+// clean stop on a signal or a time budget.
+import EcomInstruct
+import EcomTensor
+import Foundation
+import EcomModel
+
+/// Model sizes for training from scratch (the vocabulary comes from the tokenizer).
+public enum TrainingPreset: String, Codable, Sendable, CaseIterable {
+    case tiny, small
+    public func configuration(vocabSize: Int, bos: Int?, eos: Int?, pad: Int?) -> BloomConfiguration {
+        switch self {
+        case .tiny: BloomConfiguration(vocabSize: vocabSize, hiddenSize: 256, layerCount: 4, headCount: 4, bosTokenId: bos, eosTokenId: eos, padTokenId: pad)
+        case .small: BloomConfiguration(vocabSize: vocabSize, hiddenSize: 512, layerCount: 8, headCount: 8, bosTokenId: bos, eosTokenId: eos, padTokenId: pad)
+        }
+    }
+}
+
+/// What `ecom-train` was asked to do.
+public struct TrainerOptions: Sendable {
+    public var data: URL
+    public var out: URL
+    public var preset: TrainingPreset?
+    public var initFrom: URL?
+    public var tokenizer: URL?
+    public var steps: Int?
+    public var epochs: Double?
+    public var batch = 8
+    public var accumulation = 1
+    public var sequenceLength: Int?
+    public var learningRate = 2e-5
+    public var schedule = LearningRateSchedule.Kind.cosine
+    public var warmupRatio = 0.03
+    public var weightDecay: Float = 0
+    public var decayMatricesOnly = true
+    public var clip: Float = 1
+    public var evalEvery = 0
+    /// Validation batches per evaluation (0: the whole split).
+    public var evalBatches = 20
+    public var saveEvery = 0
+    public var logEvery = 1
+    public var resume = false
+    public var threads: Int?
+    public var timeBudget: Double?
+    /// Stop (with a checkpoint, resumable) after this many steps in this session.
+    public var stepLimit: Int?
+    public var seed: UInt64 = 42
+    public init(data: URL, out: URL) { self.data = data; self.out = out }
+}
+
+/// Why a run ended.
+public enum TrainingOutcome: String, Sendable { case finished, interrupted, budgetSpent = "budget-spent" }
+
+/// A stop request shared with a signal handler.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    public init() {}
+    public func request() { lock.lock(); requested = true; lock.unlock() }
+    public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
+}
+
+public final class Trainer {
+    public let options: TrainerOptions
+    public let model: BloomTrainingModel
+    public let optimizer: AdamWOptimizer
+    public private(set) var state: TrainerState
+    let stream: ShardStream
+    let tokenizerFile: URL
+    let log: (String) -> Void
+    private var metrics: [MetricsRecord] = []
+
+    /// Sets up a run: opens the data, builds or loads the model, and, with `resume`, restores the saved state.
+    public init(options o: TrainerOptions, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
+        options = o
+        self.log = log
+        if let t = o.threads { ComputeThreads.count = t }
+        guard o.batch > 0, o.accumulation > 0 else { throw TrainingError("--batch and --accum must be positive") }
+        let manifest = try ShardManifest.read(from: o.data)
+        guard manifest.kind == ShardKind.packed.name else {
+            throw TrainingError("\(o.data.path): holds '\(manifest.kind)' shards; training needs the output of `ecom-data pack`")
+        }
+        guard let seqLen = manifest.sequenceLength else { throw TrainingError("\(o.data.path)/manifest.json: no sequence_length") }
+        if let l = o.sequenceLength, l != seqLen {
+            throw TrainingError("--seq-len \(l) differs from the packed data's sequence length \(seqLen) (\(o.data.path)/manifest.json); repack or drop --seq-len")
+        }
+        tokenizerFile = try Self.findTokenizer(options: o, manifest: manifest)
+        let stateURL = o.out.appendingPathComponent("trainer_state.bin")
+
+        // The model: resumed from --out, loaded from --init, or a fresh preset.
+        let fresh: Bool
+        if o.resume && FileManager.default.fileExists(atPath: stateURL.path) {
+            model = try BloomTrainingModel.load(directory: o.out)
+            fresh = false
+        } else if let dir = o.initFrom {
+            model = try BloomTrainingModel.load(directory: dir)
+            fresh = true
+        } else {
+            let info = try Self.tokenizerInfo(tokenizerFile)
+            let c = (o.preset ?? .tiny).configuration(vocabSize: info.vocabSize, bos: info.bos, eos: info.eos, pad: info.pad)
+            var w = BloomWeights.random(c, seed: o.seed)
+            for i in w.blocks.indices {  // HF initialises biases to zero
+                for k in [\BloomBlockWeights.queryKeyValue, \.attentionDense, \.mlpUp, \.mlpDown] {
+                    w.blocks[i][keyPath: k].bias = [Float](repeating: 0, count: w.blocks[i][keyPath: k].bias.count)
+                }
+            }
+            model = BloomTrainingModel(configuration: c, weights: w)
+            fresh = true
+        }
+        let tokVocab = try Self.tokenizerInfo(tokenizerFile).vocabSize
+        guard model.configuration.vocabSize >= tokVocab else {
+            throw TrainingError("the model's vocabulary (\(model.configuration.vocabSize)) is smaller than the tokenizer's (\(tokVocab), \(tokenizerFile.path))")
+        }
+        stream = try ShardStream(directory: o.data, split: "train", seed: o.seed, bufferSize: 1024, epochs: nil)
+        guard stream.recordsPerEpoch > 0 else { throw TrainingError("\(o.data.path): no training sequences") }
+        let perStep = o.batch * o.accumulation
+        let total = o.steps ?? max(1, Int((Double(stream.recordsPerEpoch) * (o.epochs ?? 1) / Double(perStep)).rounded(.up)))
+        let schedule = LearningRateSchedule(kind: o.schedule, peak: o.learningRate,
+                                            warmupSteps: Int((o.warmupRatio * Double(total)).rounded(.up)), totalSteps: total)
+        let adamw = AdamWConfig(learningRate: Float(o.learningRate), beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay)
+        optimizer = AdamWOptimizer(layout: model.layout, config: adamw, decayMatricesOnly: o.decayMatricesOnly)
+        state = TrainerState(step: 0, totalSteps: total, schedule: schedule, dataPosition: StreamPosition(), dataSeed: o.seed,
+                             rngState: o.seed, batch: o.batch, accumulation: o.accumulation, sequenceLength: seqLen,
+                             parameterCount: model.layout.count, elapsedSeconds: 0, tokensSeen: 0,
+                             adamw: .init(beta1: adamw.beta1, beta2: adamw.beta2, eps: adamw.eps, weightDecay: adamw.weightDecay),
+                             decayMatricesOnly: o.decayMatricesOnly, clip: o.clip)
+        if !fresh {
+            let saved = try TrainerState.read(from: stateURL, m: optimizer.m, v: optimizer.v)
+            guard saved.batch == o.batch, saved.accumulation == o.accumulation, saved.sequenceLength == seqLen, saved.dataSeed == o.seed else {
+                throw TrainingError("\(stateURL.path): saved with batch \(saved.batch), accum \(saved.accumulation), seq-len \(saved.sequenceLength), seed \(saved.dataSeed); resume with the same settings")
+            }
+            state = saved
+            optimizer.step = saved.step
+            optimizer.config.weightDecay = saved.adamw.weightDecay
+            optimizer.decayMatricesOnly = saved.decayMatricesOnly
+            try stream.restore(saved.dataPosition)
+            // Metrics logged after the checkpoint (by a killed run) are dropped: those steps will be redone.
+            metrics = try MetricsRecord.read(o.out.appendingPathComponent("metrics.jsonl")).filter { $0.step <= saved.step }
+            log("resumed at step \(saved.step) of \(saved.totalSteps) (epoch \(saved.dataPosition.epoch), sequence \(saved.dataPosition.consumed))")
+        } else if o.resume {
+            log("no trainer state in \(o.out.path); starting a new run")
+        }
+    }
+
+    /// The tokenizer: --tokenizer, else tokenizer.json in the data directory or its parent; its hash must match the
+    /// packed manifest's.
+    static func findTokenizer(options o: TrainerOptions, manifest: ShardManifest) throws -> URL {
+        let candidates = o.tokenizer.map { [$0] } ?? [o.data.appendingPathComponent("tokenizer.json"),
+                                                       o.data.deletingLastPathComponent().appendingPathComponent("tokenizer.json")]
+        guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw TrainingError("no tokenizer found (looked at \(candidates.map(\.path).joined(separator: ", "))); pass --tokenizer FILE")
+        }
+        if let want = manifest.tokenizerHash {
+            let got = try PackPipeline.fileHash(url)
+            guard got == want else {
+                throw TrainingError("\(url.path): hash \(got) differs from the tokenizer the data was packed with (\(want), \(o.data.path)/manifest.json)")
+            }
+        }
+        return url
+    }
+
+    /// Vocabulary size (largest id + 1 over the model's vocabulary and the added tokens) and special token ids.
+    public static func tokenizerInfo(_ url: URL) throws -> (vocabSize: Int, bos: Int?, eos: Int?, pad: Int?) {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+            throw TrainingError("\(url.path): not a tokenizer.json object")
+        }
+        var ids: [String: Int] = [:]
+        if let model = obj["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Any] {
+            for (k, v) in vocab { if let n = v as? Int { ids[k] = n } }
+        }
+        for t in obj["added_tokens"] as? [[String: Any]] ?? [] {
+            if let c = t["content"] as? String, let n = t["id"] as? Int { ids[c] = n }
+        }
+        guard let maxID = ids.values.max() else { throw TrainingError("\(url.path): no vocabulary") }
+        return (maxID + 1, ids["<s>"], ids["</s>"] ?? ids["<|endoftext|>"], ids["<pad>"])
+    }
+
+    /// The next micro-batch from the training stream (wrapping around epochs).
+    func nextBatch() throws -> TrainingBatch {
+        var seqs: [(ids: [Int32], lossMask: [UInt8], documentIDs: [UInt16])] = []
+        while seqs.count < options.batch {
+            guard let bytes = try stream.next() else { throw TrainingError("\(options.data.path): the training stream ended") }
+            let s = try bytes.withUnsafeBytes { try PackedSequence.decode($0, place: "\(options.data.path): epoch \(stream.position.epoch) sequence \(stream.position.consumed - 1)") }
+            seqs.append((s.ids, s.lossMask, s.documentIDs))
+        }
+        return TrainingBatch(packed: seqs)
+    }
+
+    /// One optimizer step over `accumulation` micro-batches; the loss is normalised by the learned tokens of all of
+    /// them together, so the update equals that of one batch `accumulation` times larger. Returns the mean loss.
+    public static func step(model: BloomTrainingModel, optimizer: AdamWOptimizer, microBatches: [TrainingBatch], learningRate: Float, clip: Float) -> (loss: Double, gradNorm: Float) {
+        model.gradients.zero()
+        let total = max(1, microBatches.reduce(0) { $0 + $1.learnedTokens })
+        var sum = 0.0
+        for b in microBatches { sum += model.forwardBackward(b, normalizer: total).sum }
+        let norm = clipGradients(model.gradients, maxNorm: clip)
+        optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate)
+        return (sum / Double(total), norm)
+    }
+
+    /// Mean validation loss over up to `evalBatches` batches (0: all), or nil when there is no validation split.
+    public func validationLoss() throws -> Double? {
+        let m = try ShardManifest.read(from: options.data)
+        guard !m.shards(split: "validation").isEmpty else { return nil }
+        let v = try ShardStream(directory: options.data, split: "validation", seed: 0, bufferSize: 1, epochs: 1)
+        var sum = 0.0, count = 0, batches = 0
+        while options.evalBatches == 0 || batches < options.evalBatches {
+            var seqs: [(ids: [Int32], lossMask: [UInt8], documentIDs: [UInt16])] = []
+            while seqs.count < options.batch, let bytes = try v.next() {
+                let s = try bytes.withUnsafeBytes { try PackedSequence.decode($0, place: "\(options.data.path): validation sequence \(v.position.consumed - 1)") }
+                seqs.append((s.ids, s.lossMask, s.documentIDs))
+            }
+            if seqs.isEmpty { break }
+            let r = model.loss(TrainingBatch(packed: seqs))
+            sum += r.sum; count += r.count; batches += 1
+        }
+        return count == 0 ? nil : sum / Double(count)
+    }
+
+    /// Writes the checkpoint: config.json, model.safetensors, tokenizer.json, trainer_state.bin, metrics.jsonl,
+    /// loss.svg (each atomically; the state last, so a state file always has the weights it was saved with).
+    public func checkpoint() throws {
+        let out = options.out
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try model.layout.save(model.parameters, to: out)
+        let tok = out.appendingPathComponent("tokenizer.json")
+        if tokenizerFile.standardizedFileURL.path != tok.standardizedFileURL.path {
+            try AtomicFile.write(try Data(contentsOf: tokenizerFile), to: tok)
+        }
+        try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: out.appendingPathComponent("metrics.jsonl"))
+        try AtomicFile.write(Data(TrainingLog.lossCurveSVG(metrics).utf8), to: out.appendingPathComponent("loss.svg"))
+        state.dataPosition = stream.position
+        try state.write(to: out.appendingPathComponent("trainer_state.bin"), m: optimizer.m, v: optimizer.v)
+    }
+
+    private func appendMetric(_ r: MetricsRecord) {
+        metrics.append(r)
+        let url = options.out.appendingPathComponent("metrics.jsonl")
+        if let h = try? FileHandle(forWritingTo: url) {
+            h.seekToEndOfFile(); h.write(Data(r.jsonLine.utf8)); try? h.close()
+        } else {
+            try? AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: url)
+        }
+    }
+
+    /// The losses of the steps run by this call, in order (for tests).
+    public private(set) var losses: [Double] = []
+
+    /// Trains until the last step, a stop request, or the time budget; always ends with a checkpoint.
+    public func run(stop: StopFlag = StopFlag()) throws -> TrainingOutcome {
+        try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true)
+        try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: options.out.appendingPathComponent("metrics.jsonl"))
+        let start = Date()
+        let startElapsed = state.elapsedSeconds, startTokens = state.tokensSeen, startStep = state.step
+        var outcome = TrainingOutcome.finished
+        let tokensPerStep = options.batch * options.accumulation * state.sequenceLength
+        while state.step < state.totalSteps {
+            if stop.isRequested { outcome = .interrupted; break }
+            if let budget = options.timeBudget, Date().timeIntervalSince(start) >= budget { outcome = .budgetSpent; break }
+            if let limit = options.stepLimit, state.step - startStep >= limit { outcome = .interrupted; break }
+            let lr = state.schedule.rate(at: state.step)
+            let micro = try (0..<options.accumulation).map { _ in try nextBatch() }
+            let (loss, _) = Self.step(model: model, optimizer: optimizer, microBatches: micro, learningRate: Float(lr), clip: options.clip)
+            losses.append(loss)
+            state.step += 1
+            state.tokensSeen += tokensPerStep
+            state.dataPosition = stream.position
+            let session = Date().timeIntervalSince(start)
+            state.elapsedSeconds = startElapsed + session
+            let tps = Double(state.tokensSeen - startTokens) / max(1e-9, session)
+            let eta = session / Double(state.step - startStep) * Double(state.totalSteps - state.step)
+            appendMetric(MetricsRecord(step: state.step, split: "train", loss: loss, lr: lr, tokensPerSecond: tps, elapsedSeconds: state.elapsedSeconds))
+            if options.logEvery > 0 && (state.step % options.logEvery == 0 || state.step == state.totalSteps) {
+                log(TrainingLog.progressLine(step: state.step, total: state.totalSteps, loss: loss, lr: lr, tokensPerSecond: tps,
+                                             elapsed: state.elapsedSeconds, eta: eta))
+            }
+            if options.evalEvery > 0 && state.step % options.evalEvery == 0, let v = try validationLoss() {
+                appendMetric(MetricsRecord(step: state.step, split: "validation", loss: v, lr: lr, tokensPerSecond: tps, elapsedSeconds: state.elapsedSeconds))
+                log(String(format: "step %d  validation loss %.4f", state.step, v))
+            }
+            if options.saveEvery > 0 && state.step % options.saveEvery == 0 && state.step < state.totalSteps {
+                try checkpoint()
+                log("checkpoint at step \(state.step): \(options.out.path)")
+            }
+        }
+        try checkpoint()
+        switch outcome {
+        case .finished: log("finished \(state.step) steps; model in \(options.out.path)")
+        case .interrupted: log("interrupted: saved step \(state.step) to \(options.out.path); continue with --resume")
+        case .budgetSpent: log("time budget spent: saved step \(state.step) to \(options.out.path); continue with --resume")
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,110 @@
+// Backward checks without PyTorch: central finite differences for every kind of parameter (in a tiny random model,
+// on a packed batch so the document mask is exercised), and the document-boundary mask (a packed sequence of two
+// documents gives the same loss and gradients as the two documents run separately).
+import EcomModel
+import EcomTrainer
+import EcomTensor
+import EcomTestSupport
+import Foundation
+import Testing
+
+@Suite struct BackwardChecks {
+    static let config = BloomConfiguration(vocabSize: 23, hiddenSize: 12, layerCount: 2, headCount: 3)
+
+    static func randomModel(seed: UInt64) -> BloomTrainingModel {
+        // Larger than default init so that every path carries signal; layer norms perturbed from (1, 0).
+        let layout = BloomParameterLayout(config)
+        var rng = SplitMix64(seed: seed)
+        let p = FlatBuffer(count: layout.count)
+        for e in layout.entries {
+            let isNormWeight = e.name.hasSuffix("layernorm.weight") || e.name.hasSuffix("ln_f.weight")
+            for i in 0..<e.count {
+                let u = Float(Double(rng.next() >> 11) * 0x1p-53) * 2 - 1
+                p.pointer[e.offset + i] = isNormWeight ? 1 + 0.3 * u : 0.3 * u
+            }
+        }
+        return BloomTrainingModel(configuration: config, parameters: p)
+    }
+
+    /// Two rows: one packed with three documents and trailing padding, one a single document.
+    static let batch: TrainingBatch = {
+        let ids: [Int32] = [5, 9, 1, 17, 4, 4, 8, 2, 3, 3, 11, 6, 7, 19, 20, 2, 14, 13, 12, 1]
+        let mask: [UInt8] = [0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1]
+        let docs: [UInt16] = [1, 1, 1, 1, 2, 2, 2, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+        return TrainingBatch(packed: [(Array(ids[0..<10]), Array(mask[0..<10]), Array(docs[0..<10])),
+                                      (Array(ids[10...]), Array(mask[10...]), Array(docs[10...]))])
+    }()
+
+    @Test(arguments: ["word_embeddings.weight", "word_embeddings_layernorm.weight", "word_embeddings_layernorm.bias",
+                      "h.0.input_layernorm.weight", "h.0.input_layernorm.bias", "h.0.self_attention.query_key_value.weight",
+                      "h.1.self_attention.query_key_value.bias", "h.0.self_attention.dense.weight", "h.1.self_attention.dense.bias",
+                      "h.1.post_attention_layernorm.weight", "h.0.post_attention_layernorm.bias", "h.0.mlp.dense_h_to_4h.weight",
+                      "h.1.mlp.dense_h_to_4h.bias", "h.1.mlp.dense_4h_to_h.weight", "h.0.mlp.dense_4h_to_h.bias",
+                      "ln_f.weight", "ln_f.bias"])
+    func finiteDifferences(_ name: String) throws {
+        let model = Self.randomModel(seed: 3)
+        let e = try #require(model.layout.entry(name))
+        // Loss sum (normalizer 1) in Float32: central differences with h = 1e-2 are accurate to ~1e-3 relative here.
+        model.gradients.zero()
+        model.forwardBackward(Self.batch, normalizer: 1)
+        var rng = SplitMix64(seed: 99)
+        let picks = (0..<6).map { _ in Int(rng.next() % UInt64(e.count)) } + (name.contains("query_key_value") ? [e.count - 1, e.count / 3 + 1] : [])
+        let h: Float = 1e-2
+        for i in picks {
+            let p = model.parameters.pointer + e.offset + i
+            let saved = p.pointee
+            p.pointee = saved + h
+            let up = model.loss(Self.batch).sum
+            p.pointee = saved - h
+            let down = model.loss(Self.batch).sum
+            p.pointee = saved
+            let numeric = (up - down) / Double(2 * h)
+            let analytic = Double(model.gradients.pointer[e.offset + i])
+            #expect(abs(numeric - analytic) <= 2e-3 * max(1, abs(numeric)), "\(name)[\(i)]: analytic \(analytic), numeric \(numeric) (seed 3)")
+        }
+    }
+
+    @Test func documentsPackedTogetherEqualDocumentsRunSeparately() throws {
+        let model = Self.randomModel(seed: 5)
+        let docA: [Int32] = [3, 14, 15, 9, 2, 6], docB: [Int32] = [5, 3, 5, 8, 9, 7, 9, 3]
+        let maskA: [UInt8] = [0, 0, 1, 1, 1, 1], maskB: [UInt8] = [0, 1, 0, 1, 1, 1, 1, 1]
+        let packed = TrainingBatch(packed: [(docA + docB, maskA + maskB, [UInt16](repeating: 1, count: 6) + [UInt16](repeating: 2, count: 8))])
+        model.gradients.zero()
+        let together = model.forwardBackward(packed, normalizer: 1)
+        let gTogether = model.gradients.array
+        model.gradients.zero()
+        let a = model.forwardBackward(TrainingBatch(packed: [(docA, maskA, [UInt16](repeating: 1, count: 6))]), normalizer: 1)
+        let b = model.forwardBackward(TrainingBatch(packed: [(docB, maskB, [UInt16](repeating: 1, count: 8))]), normalizer: 1)
+        #expect(together.count == a.count + b.count)
+        #expect(isClose(together.sum, a.sum + b.sum, rtol: 1e-6))
+        #expect(firstMismatch(gTogether, model.gradients.array, rtol: 1e-4, atol: 1e-6) == nil)
+        // Without document ids the second document would see the first: the loss differs.
+        let unmasked = TrainingBatch(ids: packed.ids, targets: packed.targets, documents: nil, batch: 1, length: 14)
+        #expect(abs(model.loss(unmasked).sum - together.sum) > 1e-3)
+    }
+
+    @Test func gradToolOutputMatchesTheFixture() throws {
+        let ref = TrainReference.shared.grad
+        let lines = zip(ref.batch.ids, ref.batch.labels).map { ids, labels in
+            String(decoding: try! JSONSerialization.data(withJSONObject: ["ids": ids, "labels": labels]), as: UTF8.self)
+        }.joined(separator: "\n") + "\n"
+        let model = try TinyTraining.model()
+        let batch = try GradientReport.parseBatch(Data(lines.utf8), source: "test", vocabSize: 64)
+        let adamw = try #require(GradientReport.parseAdamW("1e-2,0.9,0.999,1e-8,0.1"))
+        let object = GradientReport.run(model, batch: batch, adamw: adamw)
+        // Round-trip through JSON as the tool prints it.
+        let json = try JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: object)) as! [String: Any]
+        #expect(isClose(json["loss"] as! Double, ref.expected.loss, rtol: 1e-5))
+        let grads = json["grads"] as! [String: [String: Any]]
+        #expect(Set(grads.keys) == Set(ref.expected.grads.keys))
+        for (name, want) in ref.expected.grads {
+            #expect(isClose(grads[name]!["norm"] as! Double, want.norm, rtol: 1e-4), "\(name)")
+        }
+        #expect((json["after_step_head"] as! [String: [Double]]).count == ref.expected.after_step_head.count)
+        // Bad input names the line.
+        #expect { try GradientReport.parseBatch(Data("{\"ids\": [1, 2]}\n{\"ids\": [1], \"labels\": [1, 2]}\n".utf8), source: "in.jsonl", vocabSize: 64) }
+            throws: { "\($0)".hasPrefix("in.jsonl:1:") }
+        #expect { try GradientReport.parseBatch(Data("{\"ids\": [1, 2], \"labels\": [-100, 99]}\n".utf8), source: "in.jsonl", vocabSize: 64) }
+            throws: { "\($0)".contains("label 99") }
+    }
+}

@@ -1,0 +1,46 @@
+"""PyTorch eager BloomForCausalLM training on the CPU (2 threads): forward + backward + clip_grad_norm_ + AdamW at
+batch 4 x 256 tokens on random weights, the same shapes as bench-train (argument: tiny or small), with the process's
+peak memory (max RSS). Usage: train_reference.py SHAPE QUICK
+"""
+import json
+import resource
+import statistics
+import sys
+import time
+
+import torch
+from transformers import BloomConfig, BloomForCausalLM
+
+torch.set_num_threads(2)
+torch.manual_seed(11)
+shape = sys.argv[1] if len(sys.argv) > 1 else "tiny"
+quick = len(sys.argv) > 2 and sys.argv[2] == "1"
+vocab, hidden, layers, heads = {"tiny": (8192, 256, 4, 4), "small": (16384, 512, 8, 8)}[shape]
+B, T = 4, 256
+model = BloomForCausalLM(BloomConfig(vocab_size=vocab, hidden_size=hidden, n_layer=layers, n_head=heads,
+                                     hidden_dropout=0.0, attention_dropout=0.0))
+model.train()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+ids = torch.tensor([[(b * T + t) * 7919 % vocab for t in range(T)] for b in range(B)])
+
+
+def step():
+    opt.zero_grad()
+    loss = model(input_ids=ids, labels=ids).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
+step()
+samples = []
+for _ in range(2 if quick else 5):
+    t0 = time.perf_counter()
+    step()
+    samples.append(time.perf_counter() - t0)
+kind = f"PyTorch {torch.__version__} eager, transformers BloomForCausalLM, AdamW, 2 threads"
+print(json.dumps({"bench": "train", "case": f"{shape} train tokens/s (4x256)", "value": B * T / statistics.median(samples),
+                  "unit": "tokens/s", "higher_is_better": True, "reference_kind": kind}), flush=True)
+print(json.dumps({"bench": "train", "case": f"{shape} peak memory",
+                  "value": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "unit": "MiB",
+                  "higher_is_better": False, "reference_kind": kind}), flush=True)
