@@ -48,6 +48,13 @@ public final class Evaluator: @unchecked Sendable {
         var o = GenerationOptions(configuration: model.configuration,
                                   maxNewTokens: suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
         o.numBeams = suite == .ecomgpt ? s.beams : 1
+        if suite == .uniner {
+            // Greedy continuations do not depend on later tokens, so stopping at the next user turn (where the answer
+            // is cut anyway) changes no answer and saves time. Beam search is left to run as the paper's did: a stop
+            // there would change which beams finish.
+            let tok = tokenizer
+            o.stop = StopStrings(["USER:"]) { tok.decode($0.map(Int.init), skipSpecialTokens: false) }.condition
+        }
         return o
     }
 

@@ -150,6 +150,17 @@ import FoundationXML
         #expect(EvalReport.trainingMetrics(modelDirectory: model).count == 6)
     }
 
+    @Test func decodingIsBeamSearchForEcomGPTAndGreedyToTheNextTurnForUniversalNER() throws {
+        let e = Evaluator(model: try BloomModel.load(directory: world.model), tokenizer: world.tokenizer)
+        let beam = e.options(for: .ecomgpt, settings: EvalSettings())
+        #expect(beam.numBeams == 4 && beam.maxNewTokens == 164 && beam.stop == nil && beam.eosTokenId == 2)
+        let greedy = e.options(for: .uniner, settings: EvalSettings())
+        #expect(greedy.numBeams == 1 && greedy.maxNewTokens == 256 && greedy.sampling == nil)
+        let stop = try #require(greedy.stop)
+        #expect(stop(world.tokenizer.encode(" [] USER:").map(Int32.init)))
+        #expect(!stop(world.tokenizer.encode(" [\"MIT\"]").map(Int32.init)))
+    }
+
     @Test func workUnitsBatchGreedyExamplesByFixedBlocks() throws {
         let items = try EvalItems.uniNER(directory: world.uniner) + EvalItems.ecomGPT(root: world.ecomgpt, seed: 1)
         var s = EvalSettings()
