@@ -60,12 +60,8 @@ struct Run: ParsableCommand {
         r.settings.threadsPerWorker = threads
         r.settings.batchSize = batchSize
         r.settings.showProgress = !quiet
-        let result: EvalRunResult
-        do {
-            result = try EvalRun.run(r) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        } catch let e as EvalError {
-            throw ValidationError(e.description)
-        }
+        // Errors (EvalError and the libraries' own) name the file or setting; ArgumentParser prints them and exits 1.
+        let result = try EvalRun.run(r) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(result.table, terminator: "")
         let st = result.stats
         FileHandle.standardError.write(Data("""
