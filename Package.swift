@@ -31,7 +31,9 @@ let package = Package(
         // Libraries: each its own product, with the fewest dependencies it can have.
         .target(name: "EcomTokenizer", path: "Sources/Tokenizer"),
         .target(name: "EcomMetrics", path: "Sources/Metrics"),
-        .target(name: "EcomTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
+        .target(name: "EcomTensor", dependencies: ["COpenBLAS", "_EcomTensorKernels"], path: "Sources/Tensor"),
+        // EcomTensor's AVX2/FMA/F16C kernels in C (per-function target attributes, chosen at run time; internal).
+        .target(name: "_EcomTensorKernels", path: "Sources/TensorKernels"),
         .target(name: "EcomModel", dependencies: ["EcomTensor"], path: "Sources/Model"),
         .target(
             name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",

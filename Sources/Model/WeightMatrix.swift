@@ -72,22 +72,28 @@ public struct WeightMatrix: @unchecked Sendable {
         precondition(i >= 0 && i < rows, "row \(i) of \(rows)")
         switch storage {
         case .float32(let f): f.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + i * columns, count: columns) }
-        case .float16(let h): h.withUnsafeBufferPointer { Widen.half($0.baseAddress! + i * columns, out, count: columns) }
-        case .bfloat16(let h): h.withUnsafeBufferPointer { Widen.brain($0.baseAddress! + i * columns, out, count: columns) }
+        case .float16(let h): h.withUnsafeBufferPointer {
+            HalfPrecision.fromFloat16(UnsafeBufferPointer(rebasing: $0[(i * columns)..<((i + 1) * columns)]), UnsafeMutableBufferPointer(start: out, count: columns))
+        }
+        case .bfloat16(let h): h.withUnsafeBufferPointer {
+            HalfPrecision.fromBFloat16(UnsafeBufferPointer(rebasing: $0[(i * columns)..<((i + 1) * columns)]), UnsafeMutableBufferPointer(start: out, count: columns))
+        }
         }
     }
 
     /// y[n, rows] = x[n, columns] · Wᵀ (+ bias per row of y). `x` rows are `xStride` apart, y rows `rows` apart.
     ///
-    /// One input row (decoding) runs our GEMV, which reads each weight once, splitting output rows over
-    /// ``ComputeThreads``. Several rows run BLAS sgemm (16-bit weights are widened a block of rows at a time).
+    /// Float32: one or two input rows (decoding) run our GEMV, which reads each weight once, splitting output rows over
+    /// ``ComputeThreads``; more rows run BLAS sgemm. 16-bit weights run EcomTensor's `HalfMatmulKernel.linear`
+    /// (AVX2/F16C widening in registers for few rows, panels widened for sgemm from 16 rows).
     public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil) {
         let xs = xStride ?? columns
         if n == 0 { return }
-        if n <= 2 {
-            for r in 0..<n { gemv(x + r * xs, into: y + r * rows) }
-        } else {
-            gemm(x, rows: n, xStride: xs, into: y)
+        switch storage {
+        case .float32 where n <= 2: for r in 0..<n { gemv(x + r * xs, into: y + r * rows) }
+        case .float32: gemm(x, rows: n, xStride: xs, into: y)
+        case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: n, xStride: xs, into: y) }
+        case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: n, xStride: xs, into: y) }
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in ElementwiseKernel.addRow(y, b.baseAddress!, y, rows: n, cols: rows) }
@@ -95,38 +101,27 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     private func gemm(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int, into y: UnsafeMutablePointer<Float>) {
-        let xv = MatrixView(base: x, rows: n, columns: columns, stride: xStride)
-        switch storage {
-        case .float32(let f):
-            f.withUnsafeBufferPointer { w in
-                MatmulKernel.gemm(xv, MatrixView(base: w.baseAddress!, rows: rows, columns: columns, stride: columns), transposeB: true,
-                                  MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
-            }
-        case .float16(let h): h.withUnsafeBufferPointer { gemmWidening($0.baseAddress!, xv, y, Widen.half) }
-        case .bfloat16(let h): h.withUnsafeBufferPointer { gemmWidening($0.baseAddress!, xv, y, Widen.brain) }
+        guard case .float32(let f) = storage else { preconditionFailure("gemm on 16-bit weights: use halfLinear") }
+        f.withUnsafeBufferPointer { w in
+            MatmulKernel.gemm(MatrixView(base: x, rows: n, columns: columns, stride: xStride),
+                              MatrixView(base: w.baseAddress!, rows: rows, columns: columns, stride: columns), transposeB: true,
+                              MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
         }
     }
 
-    /// GEMM over 16-bit weights: widen a block of weight rows into a scratch buffer, multiply, move on.
-    private func gemmWidening(_ w: UnsafePointer<UInt16>, _ x: MatrixView, _ y: UnsafeMutablePointer<Float>,
-                              _ widen: (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let block = max(1, min(rows, 262_144 / max(1, columns)))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * columns)
-        defer { scratch.deallocate() }
-        for r0 in stride(from: 0, to: rows, by: block) {
-            let nr = min(block, rows - r0)
-            widen(w + r0 * columns, scratch, nr * columns)
-            MatmulKernel.gemm(x, MatrixView(base: scratch, rows: nr, columns: columns, stride: columns), transposeB: true,
-                              MutableMatrixView(base: y + r0, rows: x.rows, columns: nr, stride: rows))
-        }
+    private func halfLinear(_ w: UnsafePointer<UInt16>, _ format: HalfFormat, _ x: UnsafePointer<Float>, rows n: Int, xStride: Int,
+                            into y: UnsafeMutablePointer<Float>) {
+        HalfMatmulKernel.linear(MatrixView(base: x, rows: n, columns: columns, stride: xStride),
+                                HalfMatrixView(base: w, rows: rows, columns: columns, stride: columns, format: format),
+                                MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
     }
 
     /// y[rows] = W x for one input row.
     public func gemv(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         switch storage {
         case .float32(let f): f.withUnsafeBufferPointer { GEMV.float32($0.baseAddress!, x, y, rows: rows, columns: columns) }
-        case .float16(let h): h.withUnsafeBufferPointer { GEMV.half($0.baseAddress!, x, y, rows: rows, columns: columns, brain: false) }
-        case .bfloat16(let h): h.withUnsafeBufferPointer { GEMV.half($0.baseAddress!, x, y, rows: rows, columns: columns, brain: true) }
+        case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: 1, xStride: columns, into: y) }
+        case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: 1, xStride: columns, into: y) }
         }
     }
 }

@@ -1,4 +1,5 @@
 // GELU with BLOOM's tanh approximation, forward and backward (transformers' bloom_gelu_forward / bloom_gelu_back).
+import _EcomTensorKernels
 import Foundation
 
 /// GELU kernels: y = x * 0.5 * (1 + tanh(0.79788456 * x * (1 + 0.044715 * x^2))), BLOOM's constants.
@@ -35,8 +36,15 @@ public enum GELUKernel {
         return 1 / (vectorExp(-2 * u) + 1)
     }
 
-    /// Forward (SIMD, parallel). `out` may alias `x`.
+    /// Forward (SIMD, parallel): the AVX2 C kernel when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        if NativeKernels.isActive {
+            let stream = NativeKernels.streams(count)
+            ComputeThreads.forEachChunk(count, minPerChunk: ElementwiseKernel.parallelGrain) { _, r in
+                ecom_gelu_forward_f32(x + r.lowerBound, out + r.lowerBound, r.count, stream)
+            }
+            return
+        }
         ElementwiseKernel.map(count: count, { i in
             let v = loadVector(x, i)
             storeVector(v * sigmoid2u(v), out, i)
@@ -46,8 +54,14 @@ public enum GELUKernel {
         })
     }
 
-    /// Backward (SIMD, parallel): dx = dOut * gelu'(x) (or += with `accumulate`). `dx` may alias `dOut`.
+    /// Backward (SIMD, parallel; AVX2 C kernel when active): dx = dOut * gelu'(x) (or += with `accumulate`). `dx` may alias `dOut`.
     public static func backward(_ dOut: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
+        if NativeKernels.isActive {
+            ComputeThreads.forEachChunk(count, minPerChunk: ElementwiseKernel.parallelGrain) { _, r in
+                ecom_gelu_backward_f32(dOut + r.lowerBound, x + r.lowerBound, dx + r.lowerBound, r.count, accumulate ? 1 : 0)
+            }
+            return
+        }
         @inline(__always) func grad(_ v: FloatVector) -> FloatVector {
             let s = sigmoid2u(v)
             return 2 * v * s * (1 - s) * (v * v * c2 + c0) + s

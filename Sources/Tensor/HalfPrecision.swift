@@ -1,4 +1,5 @@
 // Float32 <-> float16 (IEEE binary16) and bfloat16 storage conversion, round-to-nearest-even, NaN and infinity kept.
+import _EcomTensorKernels
 
 /// Conversions between Float32 and the 16-bit storage formats of checkpoints (bit patterns as `UInt16`).
 public enum HalfPrecision {
@@ -69,39 +70,59 @@ public enum HalfPrecision {
         return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
     }
 
-    /// Converts a buffer of Float32 to bfloat16 bits.
+    /// Converts a buffer of Float32 to bfloat16 bits (AVX2 when ``NativeKernels/isActive``; same bits either way).
     public static func toBFloat16(_ src: UnsafeBufferPointer<Float>, _ dst: UnsafeMutableBufferPointer<UInt16>) {
-        precondition(dst.count >= src.count, "destination too small")
-        for i in 0..<src.count { dst[i] = bfloat16Bits(src[i]) }
+        convert(src, dst, { ecom_f32_to_bf16($0, $1, $2) }, bfloat16Bits)
     }
     /// Converts a buffer of bfloat16 bits to Float32.
     public static func fromBFloat16(_ src: UnsafeBufferPointer<UInt16>, _ dst: UnsafeMutableBufferPointer<Float>) {
-        precondition(dst.count >= src.count, "destination too small")
-        for i in 0..<src.count { dst[i] = float(bfloat16: src[i]) }
+        convert(src, dst, { ecom_bf16_to_f32($0, $1, $2) }, { float(bfloat16: $0) })
     }
-    /// Converts a buffer of Float32 to IEEE half bits.
+    /// Converts a buffer of Float32 to IEEE half bits (F16C when ``NativeKernels/isActive``).
     public static func toFloat16(_ src: UnsafeBufferPointer<Float>, _ dst: UnsafeMutableBufferPointer<UInt16>) {
-        precondition(dst.count >= src.count, "destination too small")
-        for i in 0..<src.count { dst[i] = float16Bits(src[i]) }
+        convert(src, dst, { ecom_f32_to_f16($0, $1, $2) }, float16Bits)
     }
-    /// Converts a buffer of IEEE half bits to Float32.
+    /// Converts a buffer of IEEE half bits to Float32 (F16C when ``NativeKernels/isActive``).
     public static func fromFloat16(_ src: UnsafeBufferPointer<UInt16>, _ dst: UnsafeMutableBufferPointer<Float>) {
+        convert(src, dst, { ecom_f16_to_f32($0, $1, $2) }, { float(float16: $0) })
+    }
+
+    /// Converts `src` into the front of `dst`: the C kernel in parallel chunks when active, else element by element.
+    static func convert<S, D>(
+        _ src: UnsafeBufferPointer<S>, _ dst: UnsafeMutableBufferPointer<D>,
+        _ native: @escaping (UnsafePointer<S>, UnsafeMutablePointer<D>, Int) -> Void, _ scalar: (S) -> D
+    ) {
         precondition(dst.count >= src.count, "destination too small")
-        for i in 0..<src.count { dst[i] = float(float16: src[i]) }
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        if NativeKernels.isActive {
+            ComputeThreads.forEachChunk(src.count, minPerChunk: 1 << 16) { _, r in native(s + r.lowerBound, d + r.lowerBound, r.count) }
+        } else {
+            for i in 0..<src.count { d[i] = scalar(s[i]) }
+        }
+    }
+
+    /// A new array converted from `src` with one of the buffer conversions above.
+    static func converted<S, D>(_ src: [S], _ convert: (UnsafeBufferPointer<S>, UnsafeMutableBufferPointer<D>) -> Void) -> [D] {
+        src.withUnsafeBufferPointer { s in
+            [D](unsafeUninitializedCapacity: s.count) { d, n in
+                convert(s, d)
+                n = s.count
+            }
+        }
     }
 }
 
 extension Tensor {
     /// The tensor's values as bfloat16 bit patterns.
-    public func bfloat16Bits() -> [UInt16] { storage.map(HalfPrecision.bfloat16Bits) }
+    public func bfloat16Bits() -> [UInt16] { HalfPrecision.converted(storage, HalfPrecision.toBFloat16) }
     /// The tensor's values as IEEE half bit patterns.
-    public func float16Bits() -> [UInt16] { storage.map(HalfPrecision.float16Bits) }
+    public func float16Bits() -> [UInt16] { HalfPrecision.converted(storage, HalfPrecision.toFloat16) }
     /// A tensor from bfloat16 bit patterns.
     public init(shape: [Int], bfloat16 bits: [UInt16]) {
-        self.init(shape: shape, storage: bits.map { HalfPrecision.float(bfloat16: $0) })
+        self.init(shape: shape, storage: HalfPrecision.converted(bits, HalfPrecision.fromBFloat16))
     }
     /// A tensor from IEEE half bit patterns.
     public init(shape: [Int], float16 bits: [UInt16]) {
-        self.init(shape: shape, storage: bits.map { HalfPrecision.float(float16: $0) })
+        self.init(shape: shape, storage: HalfPrecision.converted(bits, HalfPrecision.fromFloat16))
     }
 }

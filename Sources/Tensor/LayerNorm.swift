@@ -1,4 +1,5 @@
 // Layer normalisation over the last dimension (BLOOM: eps 1e-5), forward and backward; scalar reference and SIMD.
+import _EcomTensorKernels
 import Foundation
 
 /// Layer norm kernels on `[N, C]` row-major buffers: y = gamma * (x - mean) / sqrt(var + eps) + beta per row.
@@ -63,12 +64,22 @@ public enum LayerNormKernel {
         }
     }
 
-    /// Forward (SIMD, rows split over threads). `out` may alias `x`.
+    /// Forward (SIMD, rows split over threads): the AVX2 C kernel (one read and one write per element; see
+    /// Sources/TensorKernels/LayerNorm.c) when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
     public static func forward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
         mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?, rows: Int, cols: Int, eps: Float = bloomEpsilon
     ) {
         guard cols > 0 else { return }
+        if NativeKernels.isActive {
+            let stream = NativeKernels.streams(rows * cols)
+            ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 32_768 / cols)) { _, r in
+                let o = r.lowerBound
+                ecom_layernorm_forward_f32(x + o * cols, gamma, beta, out + o * cols, mean.map { $0 + o }, rstd.map { $0 + o },
+                                           r.count, cols, eps, stream)
+            }
+            return
+        }
         ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 32_768 / cols)) { _, range in
             for r in range {
                 let row = x + r * cols, o = out + r * cols

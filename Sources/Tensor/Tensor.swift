@@ -112,7 +112,7 @@ public struct MatrixView: @unchecked Sendable {
     public let stride: Int
 
     public init(base: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int) {
-        precondition(rows >= 0 && columns >= 0 && stride >= max(1, columns), "bad view \(rows)x\(columns) stride \(stride)")
+        checkMatrixView(rows: rows, columns: columns, stride: stride)
         self.base = base
         self.rows = rows
         self.columns = columns
@@ -141,7 +141,7 @@ public struct MutableMatrixView: @unchecked Sendable {
     public let stride: Int
 
     public init(base: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
-        precondition(rows >= 0 && columns >= 0 && stride >= max(1, columns), "bad view \(rows)x\(columns) stride \(stride)")
+        checkMatrixView(rows: rows, columns: columns, stride: stride)
         self.base = base
         self.rows = rows
         self.columns = columns
@@ -161,4 +161,9 @@ public struct MutableMatrixView: @unchecked Sendable {
     public func columns(_ range: Range<Int>) -> MutableMatrixView {
         MutableMatrixView(base: base + range.lowerBound, rows: rows, columns: range.count, stride: stride)
     }
+}
+
+/// The shape check shared by the matrix views: sizes non-negative, the stride at least the row length (and 1).
+@inline(__always) func checkMatrixView(rows: Int, columns: Int, stride: Int) {
+    precondition(rows >= 0 && columns >= 0 && stride >= max(1, columns), "bad view \(rows)x\(columns) stride \(stride)")
 }

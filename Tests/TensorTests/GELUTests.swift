@@ -4,24 +4,25 @@ import EcomTestSupport
 import Testing
 
 @Suite struct GELUTests {
-    @Test(arguments: [KernelPath.reference, .simd])
-    func matchesBloomGelu(path: KernelPath) {
+    @Test(arguments: [KernelPath.reference, .simd], simdVariants)
+    func matchesBloomGelu(path: KernelPath, native: Bool) { withSIMDVariant(native) {
         let f = TorchFixture.section("gelu")
         let x = f.floats("x")
         let t = Tensor(shape: [x.count], storage: x)
-        #expect(firstMismatch(t.gelu(path: path).storage, f.floats("y"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) forward")
+        #expect(firstMismatch(t.gelu(path: path).storage, f.floats("y"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) native \(native) forward")
         let dx = t.geluBackward(Tensor(shape: [x.count], storage: f.floats("dy")), path: path)
-        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) backward")
-    }
+        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) native \(native) backward")
+    } }
 
-    @Test func simdMatchesReferenceOnAwkwardSizes() {
+    @Test(arguments: simdVariants)
+    func simdMatchesReferenceOnAwkwardSizes(native: Bool) { withSIMDVariant(native) {
         let seed: UInt64 = 707
         for n in awkwardSizes + [100_003] {
             let x = Tensor.uniform([n], lo: -10, hi: 10, seed: seed &+ UInt64(n)), dy = Tensor.uniform([n], seed: seed)
-            #expect(firstMismatch(x.gelu(path: .simd).storage, x.gelu(path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(seed) n \(n)")
-            #expect(firstMismatch(x.geluBackward(dy, path: .simd).storage, x.geluBackward(dy, path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(seed) n \(n) bwd")
+            #expect(firstMismatch(x.gelu(path: .simd).storage, x.gelu(path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil, "native \(native) seed \(seed) n \(n)")
+            #expect(firstMismatch(x.geluBackward(dy, path: .simd).storage, x.geluBackward(dy, path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil, "native \(native) seed \(seed) n \(n) bwd")
         }
-    }
+    } }
 
     @Test func backwardMatchesFiniteDifferences() {
         let seed: UInt64 = 808

@@ -4,35 +4,36 @@ import EcomTestSupport
 import Testing
 
 @Suite struct LayerNormTests {
-    @Test(arguments: [KernelPath.reference, .simd])
-    func matchesTorch(path: KernelPath) {
+    @Test(arguments: [KernelPath.reference, .simd], simdVariants)
+    func matchesTorch(path: KernelPath, native: Bool) { withSIMDVariant(native) {
         let f = TorchFixture.section("layernorm")
         let (r, c) = (f.int("rows"), f.int("cols"))
         let x = Tensor(shape: [r, c], storage: f.floats("x"))
         let gamma = Tensor(shape: [c], storage: f.floats("gamma")), beta = Tensor(shape: [c], storage: f.floats("beta"))
         let (y, mean, rstd) = x.layerNorm(gamma: gamma, beta: beta, path: path)
-        #expect(firstMismatch(y.storage, f.floats("y"), rtol: 1e-5, atol: 1e-5) == nil, "\(path) y")
+        #expect(firstMismatch(y.storage, f.floats("y"), rtol: 1e-5, atol: 1e-5) == nil, "\(path) native \(native) y")
         let (dx, dg, db) = Tensor.layerNormBackward(Tensor(shape: [r, c], storage: f.floats("dy")), input: x, gamma: gamma, mean: mean, rstd: rstd, path: path)
-        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-4, atol: 1e-5) == nil, "\(path) dx")
-        #expect(firstMismatch(dg.storage, f.floats("dgamma"), rtol: 1e-4, atol: 1e-5) == nil, "\(path) dgamma")
-        #expect(firstMismatch(db.storage, f.floats("dbeta"), rtol: 1e-5, atol: 1e-5) == nil, "\(path) dbeta")
-    }
+        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-4, atol: 1e-5) == nil, "\(path) native \(native) dx")
+        #expect(firstMismatch(dg.storage, f.floats("dgamma"), rtol: 1e-4, atol: 1e-5) == nil, "\(path) native \(native) dgamma")
+        #expect(firstMismatch(db.storage, f.floats("dbeta"), rtol: 1e-5, atol: 1e-5) == nil, "\(path) native \(native) dbeta")
+    } }
 
-    @Test func simdMatchesReferenceOnAwkwardShapes() {
+    @Test(arguments: simdVariants)
+    func simdMatchesReferenceOnAwkwardShapes(native: Bool) { withSIMDVariant(native) {
         let seed: UInt64 = 505
         for rows in awkwardSizes { for cols in awkwardSizes where cols > 1 {
             let s = seed &+ UInt64(rows * 1000 + cols)
             let x = Tensor.uniform([rows, cols], lo: -3, hi: 4, seed: s)
             let g = Tensor.uniform([cols], seed: s + 1), b = Tensor.uniform([cols], seed: s + 2), dy = Tensor.uniform([rows, cols], seed: s + 3)
             let ref = x.layerNorm(gamma: g, beta: b, path: .reference), fast = x.layerNorm(gamma: g, beta: b, path: .simd)
-            #expect(firstMismatch(fast.out.storage, ref.out.storage, rtol: 1e-4, atol: 1e-5) == nil, "seed \(s) fwd \(rows)x\(cols)")
+            #expect(firstMismatch(fast.out.storage, ref.out.storage, rtol: 1e-4, atol: 1e-5) == nil, "native \(native) seed \(s) fwd \(rows)x\(cols)")
             let rb = Tensor.layerNormBackward(dy, input: x, gamma: g, mean: ref.mean, rstd: ref.rstd, path: .reference)
             let fb = Tensor.layerNormBackward(dy, input: x, gamma: g, mean: ref.mean, rstd: ref.rstd, path: .simd)
-            #expect(firstMismatch(fb.dx.storage, rb.dx.storage, rtol: 1e-3, atol: 1e-4) == nil, "seed \(s) dx \(rows)x\(cols)")
-            #expect(firstMismatch(fb.dGamma.storage, rb.dGamma.storage, rtol: 1e-3, atol: 1e-4) == nil, "seed \(s) dgamma \(rows)x\(cols)")
-            #expect(firstMismatch(fb.dBeta.storage, rb.dBeta.storage, rtol: 1e-4, atol: 1e-4) == nil, "seed \(s) dbeta \(rows)x\(cols)")
+            #expect(firstMismatch(fb.dx.storage, rb.dx.storage, rtol: 1e-3, atol: 1e-4) == nil, "native \(native) seed \(s) dx \(rows)x\(cols)")
+            #expect(firstMismatch(fb.dGamma.storage, rb.dGamma.storage, rtol: 1e-3, atol: 1e-4) == nil, "native \(native) seed \(s) dgamma \(rows)x\(cols)")
+            #expect(firstMismatch(fb.dBeta.storage, rb.dBeta.storage, rtol: 1e-4, atol: 1e-4) == nil, "native \(native) seed \(s) dbeta \(rows)x\(cols)")
         } }
-    }
+    } }
 
     @Test func backwardMatchesFiniteDifferences() {
         let seed: UInt64 = 606

@@ -4,18 +4,19 @@ import EcomTestSupport
 import Testing
 
 @Suite struct SoftmaxTests {
-    @Test(arguments: [KernelPath.reference, .simd])
-    func matchesTorch(path: KernelPath) {
+    @Test(arguments: [KernelPath.reference, .simd], simdVariants)
+    func matchesTorch(path: KernelPath, native: Bool) { withSIMDVariant(native) {
         let f = TorchFixture.section("softmax")
         let (r, c, per) = (f.int("rows"), f.int("cols"), f.int("rows_per_bias"))
         let x = Tensor(shape: [r, c], storage: f.floats("x")), bias = Tensor(shape: [r / per, c], storage: f.fromBits("bias_bits"))
         let y = x.softmax(scale: f.float("scale"), bias: bias, rowsPerBias: per, causalOffset: f.int("causal_offset"), path: path)
-        #expect(firstMismatch(y.storage, f.floats("y"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) forward")
+        #expect(firstMismatch(y.storage, f.floats("y"), rtol: 1e-5, atol: 1e-6) == nil, "\(path) native \(native) forward")
         let dx = y.softmaxBackward(Tensor(shape: [r, c], storage: f.floats("dy")), scale: f.float("scale"), path: path)
-        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-4, atol: 1e-6) == nil, "\(path) backward")
-    }
+        #expect(firstMismatch(dx.storage, f.floats("dx"), rtol: 1e-4, atol: 1e-6) == nil, "\(path) native \(native) backward")
+    } }
 
-    @Test func simdMatchesReferenceOnAwkwardShapes() {
+    @Test(arguments: simdVariants)
+    func simdMatchesReferenceOnAwkwardShapes(native: Bool) { withSIMDVariant(native) {
         let seed: UInt64 = 909
         for rows in awkwardSizes { for cols in awkwardSizes {
             let s = seed &+ UInt64(rows * 1000 + cols)
@@ -24,12 +25,12 @@ import Testing
             for causal in [nil, 0, 2] as [Int?] {
                 let ref = x.softmax(scale: 0.7, bias: bias, rowsPerBias: rows, causalOffset: causal, path: .reference)
                 let fast = x.softmax(scale: 0.7, bias: bias, rowsPerBias: rows, causalOffset: causal, path: .simd)
-                #expect(firstMismatch(fast.storage, ref.storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(s) \(rows)x\(cols) causal \(String(describing: causal))")
+                #expect(firstMismatch(fast.storage, ref.storage, rtol: 1e-5, atol: 1e-6) == nil, "native \(native) seed \(s) \(rows)x\(cols) causal \(String(describing: causal))")
                 let rb = ref.softmaxBackward(dy, scale: 0.7, path: .reference), fb = ref.softmaxBackward(dy, scale: 0.7, path: .simd)
-                #expect(firstMismatch(fb.storage, rb.storage, rtol: 1e-4, atol: 1e-6) == nil, "seed \(s) \(rows)x\(cols) backward")
+                #expect(firstMismatch(fb.storage, rb.storage, rtol: 1e-4, atol: 1e-6) == nil, "native \(native) seed \(s) \(rows)x\(cols) backward")
             }
         } }
-    }
+    } }
 
     @Test func fullyMaskedRowIsZero() {
         let x = Tensor(shape: [2, 3], storage: [1, 2, 3, 4, 5, 6])

@@ -55,3 +55,12 @@ func withPointers<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
     let a = a.isEmpty ? [0] : a
     return a.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
+
+/// The two implementations behind the `.simd` path: the AVX2 C kernels (`true`; on a CPU without AVX2/FMA/F16C
+/// this runs the Swift code again) and the portable Swift SIMD code (`false`).
+let simdVariants = [true, false]
+
+/// Runs `body` with the C kernels switched on or off for this task.
+func withSIMDVariant<R>(_ native: Bool, _ body: () throws -> R) rethrows -> R {
+    try NativeKernels.$isEnabled.withValue(native, operation: body)
+}

@@ -13,6 +13,73 @@ var limitLines: [String] = []
 
 func gflops(_ n: Int, _ seconds: Double) -> Double { 2 * Double(n * n * n) / seconds / 1e9 }
 
+/// Times `body`, reporting bytes moved per second, and a memcpy of the same bytes as the limit. `path` names the
+/// implementation that ran (the `.simd` path is the AVX2 C kernels when the CPU has them, else Swift SIMD).
+/// Runs of `body` and of the memcpy alternate (medians of each), so that load from other processes on a shared
+/// machine slows both alike rather than whichever happened to run during it.
+@MainActor func bandwidth(_ name: String, bytes: Int, path: String = NativeKernels.activePathName, _ body: () -> Void) {
+    // memcpy of bytes/2 reads bytes/2 and writes bytes/2: the same traffic.
+    let half = bytes / 2
+    let src = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64), dst = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64)
+    defer { src.deallocate(); dst.deallocate() }
+    memset(src, 1, half); memset(dst, 0, half)
+    for _ in 0..<3 { body(); memcpy(dst, src, half) }
+    var ours: [Double] = [], copies: [Double] = []
+    var total = 0.0
+    while ours.count < 15 || total < 1.0 {
+        var t0 = now()
+        body()
+        ours.append(now() - t0)
+        t0 = now()
+        memcpy(dst, src, half)
+        copies.append(now() - t0)
+        total += ours.last! + copies.last!
+    }
+    emit(bench: "tensor", case: name, value: Double(bytes) / median(ours) / 1e9, unit: "GB/s", higherIsBetter: true,
+         extra: ["threads": threads, "bytes": bytes, "path": path, "cpu_features": NativeKernels.cpuFeatures])
+    let line: [String: Any] = ["bench": "tensor", "case": name, "value": Double(bytes) / median(copies) / 1e9, "unit": "GB/s",
+                               "higher_is_better": true, "reference_kind": "memcpy of the same bytes (1 thread)"]
+    limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+}
+
+let (rows, cols) = (4096, 1024)  // N x C, e.g. 4 sequences of 1024 tokens at BLOOM-560m's width
+let count = rows * cols
+var x = Tensor.uniform([rows, cols], lo: -3, hi: 3, seed: 3), y = Tensor.uniform([rows, cols], seed: 4)
+let gamma = Tensor.uniform([cols], seed: 5), beta = Tensor.uniform([cols], seed: 6)
+var out = Tensor(shape: [rows, cols]), mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows])
+x.withUnsafeMutableBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in out.withUnsafeMutableBufferPointer { op in
+gamma.withUnsafeBufferPointer { gp in beta.withUnsafeBufferPointer { bp in
+mean.withUnsafeMutableBufferPointer { mp in rstd.withUnsafeMutableBufferPointer { rp in
+    let (x, y, o) = (xp.baseAddress!, yp.baseAddress!, op.baseAddress!)
+    // The `.simd` path as it runs on this CPU, then (suffix "swift-simd") the portable Swift SIMD fallback.
+    for native in NativeKernels.isSupported ? [true, false] : [false] {
+        NativeKernels.$isEnabled.withValue(native) {
+            let suffix = native || !NativeKernels.isSupported ? "" : " swift-simd"
+            bandwidth("layernorm \(rows)x\(cols)\(suffix)", bytes: 8 * count) {
+                LayerNormKernel.forward(x, gamma: gp.baseAddress!, beta: bp.baseAddress!, o, mean: mp.baseAddress, rstd: rp.baseAddress, rows: rows, cols: cols)
+            }
+            bandwidth("softmax \(rows)x\(cols)\(suffix)", bytes: 8 * count) { SoftmaxKernel.forward(x, o, rows: rows, cols: cols) }
+            bandwidth("gelu \(count)\(suffix)", bytes: 8 * count) { GELUKernel.forward(x, o, count: count) }
+        }
+    }
+    bandwidth("add \(count)", bytes: 12 * count, path: "swift-simd") { ElementwiseKernel.add(x, y, o, count: count) }
+} } } } } } }
+
+// 16-bit weights for decoding: f16 -> f32 widening (2 bytes read, 4 written per element) and y = W x with W [n, k]
+// in f16 (bytes: W once; x and y are small), both against memcpy of the same bytes.
+let (n16, k16) = (4096, 1024)  // BLOOM-560m's MLP up-projection
+let w16 = Tensor.uniform([n16 * k16], seed: 7).float16Bits()
+var wide = [Float](repeating: 0, count: n16 * k16), xv = Tensor.uniform([k16], seed: 8).storage, yv = [Float](repeating: 0, count: n16)
+w16.withUnsafeBufferPointer { wp in wide.withUnsafeMutableBufferPointer { dp in xv.withUnsafeMutableBufferPointer { xp in yv.withUnsafeMutableBufferPointer { yp in
+    bandwidth("f16->f32 \(n16 * k16)", bytes: 6 * n16 * k16) { HalfPrecision.fromFloat16(wp, dp) }
+    let w = HalfMatrixView(base: wp.baseAddress!, rows: n16, columns: k16, stride: k16, format: .float16)
+    let xm = MatrixView(base: xp.baseAddress!, rows: 1, columns: k16, stride: k16)
+    let ym = MutableMatrixView(base: yp.baseAddress!, rows: 1, columns: n16, stride: n16)
+    bandwidth("gemv f16 \(n16)x\(k16)", bytes: 2 * n16 * k16) { HalfMatmulKernel.linear(xm, w, ym) }
+} } } }
+
+// sgemm last: OpenBLAS's threads keep spinning for a while after a call and would steal the cores from the kernels
+// above (the first memory-bound case used to measure at half speed after it).
 // sgemm: C = A B, square, row-major.
 for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
     let a = Tensor.uniform([n, n], seed: 1), b = Tensor.uniform([n, n], seed: 2)
@@ -28,39 +95,6 @@ for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
              higherIsBetter: true, extra: ["threads": threads, "path": path.rawValue])
     }
 }
-
-/// Times `body`, reporting bytes moved per second, and a memcpy of the same bytes as the limit.
-@MainActor func bandwidth(_ name: String, bytes: Int, _ body: () -> Void) {
-    let t = medianSeconds(warmup: 3, iterations: 15, minSeconds: 0.5, body)
-    emit(bench: "tensor", case: name, value: Double(bytes) / t / 1e9, unit: "GB/s", higherIsBetter: true,
-         extra: ["threads": threads, "bytes": bytes])
-    // memcpy of bytes/2 reads bytes/2 and writes bytes/2: the same traffic.
-    let half = bytes / 2
-    let src = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64), dst = UnsafeMutableRawPointer.allocate(byteCount: half, alignment: 64)
-    defer { src.deallocate(); dst.deallocate() }
-    memset(src, 1, half); memset(dst, 0, half)
-    let tc = medianSeconds(warmup: 3, iterations: 15, minSeconds: 0.5) { memcpy(dst, src, half) }
-    let line: [String: Any] = ["bench": "tensor", "case": name, "value": Double(bytes) / tc / 1e9, "unit": "GB/s",
-                               "higher_is_better": true, "reference_kind": "memcpy of the same bytes (1 thread)"]
-    limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
-}
-
-let (rows, cols) = (4096, 1024)  // N x C, e.g. 4 sequences of 1024 tokens at BLOOM-560m's width
-let count = rows * cols
-var x = Tensor.uniform([rows, cols], lo: -3, hi: 3, seed: 3), y = Tensor.uniform([rows, cols], seed: 4)
-let gamma = Tensor.uniform([cols], seed: 5), beta = Tensor.uniform([cols], seed: 6)
-var out = Tensor(shape: [rows, cols]), mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows])
-x.withUnsafeMutableBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in out.withUnsafeMutableBufferPointer { op in
-gamma.withUnsafeBufferPointer { gp in beta.withUnsafeBufferPointer { bp in
-mean.withUnsafeMutableBufferPointer { mp in rstd.withUnsafeMutableBufferPointer { rp in
-    let (x, y, o) = (xp.baseAddress!, yp.baseAddress!, op.baseAddress!)
-    bandwidth("layernorm \(rows)x\(cols)", bytes: 8 * count) {
-        LayerNormKernel.forward(x, gamma: gp.baseAddress!, beta: bp.baseAddress!, o, mean: mp.baseAddress, rstd: rp.baseAddress, rows: rows, cols: cols)
-    }
-    bandwidth("softmax \(rows)x\(cols)", bytes: 8 * count) { SoftmaxKernel.forward(x, o, rows: rows, cols: cols) }
-    bandwidth("gelu \(count)", bytes: 8 * count) { GELUKernel.forward(x, o, count: count) }
-    bandwidth("add \(count)", bytes: 12 * count) { ElementwiseKernel.add(x, y, o, count: count) }
-} } } } } } }
 
 if let path = ProcessInfo.processInfo.environment["BENCH_TENSOR_LIMITS"] {
     try! (limitLines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
