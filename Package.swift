@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "EcomTrainer", targets: ["EcomTrainer"]),
         .library(name: "EcomInstruct", targets: ["EcomInstruct"]),
         .library(name: "EcomMetrics", targets: ["EcomMetrics"]),
+        .library(name: "EcomEval", targets: ["EcomEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,6 +42,10 @@ let package = Package(
         .target(
             name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
             resources: [.copy("Resources/raw_sample.jsonl")]),
+        // The evaluation harness needs the model, the prompts, the tokenizer and the metrics: the one library on all of them.
+        .target(
+            name: "EcomEval", dependencies: ["EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor"],
+            path: "Sources/Eval"),
 
         // Tools: thin @main commands composing the libraries.
         .executableTarget(
@@ -59,6 +64,10 @@ let package = Package(
             name: "ecom-generate",
             dependencies: ["EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-generate"),
+        .executableTarget(
+            name: "ecom-eval",
+            dependencies: ["EcomEval", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",
             dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -85,5 +94,8 @@ let package = Package(
         .testTarget(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),
+        .testTarget(
+            name: "EvalTests", dependencies: ["EcomEval", "EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/EvalTests"),
     ]
 )

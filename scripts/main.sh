@@ -3,10 +3,15 @@
 #   1. instruction data: EcomGPT task folders + UniversalNER sets from the shared data when present, plus our raw
 #      sample (the embedded sample alone when the shared data is absent), EcomGPT's 12 held-out tasks kept out of training;
 #   2. a byte-level BPE tokenizer (BLOOM's configuration) trained on the rendered training records;
-#   3. packed, loss-masked token sequences for training.
-# Training and evaluation join as their issues land (8, 9). Each finished step is kept: running again resumes.
+#   3. packed, loss-masked token sequences for training;
+#   4. the `tiny` BLOOM model trained from scratch within a time budget (ecom-train; resumable);
+#   5. evaluation on EcomGPT's 12 held-out tasks (ecom-eval: beam search 4, up to 164 new tokens, a per-task limit),
+#      writing a table, predictions, summary.json and report.html.
+# Each finished step is kept: running again resumes (training continues until its budget is spent, the evaluation
+# skips finished examples).
 # Environment: ECOM_SHARED_DATA (default ../shared/data), ECOM_RUN_DIR (default runs/default),
-# ECOM_VOCAB_SIZE (default 8192), ECOM_SEQ_LEN (default 256).
+# ECOM_VOCAB_SIZE (default 8192), ECOM_SEQ_LEN (default 256), ECOM_TRAIN_SECONDS (training budget, default 900),
+# ECOM_TRAIN_ARGS (extra ecom-train flags), ECOM_EVAL_LIMIT (examples per held-out task, default 15; "all" for every one).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,11 +24,13 @@ shared="${ECOM_SHARED_DATA:-$root/../shared/data}"
 run="${ECOM_RUN_DIR:-$root/runs/default}"
 vocab="${ECOM_VOCAB_SIZE:-8192}"
 seq_len="${ECOM_SEQ_LEN:-256}"
+train_seconds="${ECOM_TRAIN_SECONDS:-900}"
+eval_limit="${ECOM_EVAL_LIMIT:-15}"
 mkdir -p "$run"
 
 # 1. Instruction data (manifest.json is written last, so its presence marks a finished build).
 if [ -f "$run/data/manifest.json" ]; then
-  echo "main: [1/3] data: already built in $run/data" >&2
+  echo "main: [1/5] data: already built in $run/data" >&2
 else
   sources=(--raw "$root/Sources/Instruct/Resources/raw_sample.jsonl")
   held=()
@@ -33,16 +40,16 @@ else
   fi
   [ -d "$shared/universal_ner" ] && sources+=(--uniner "$shared/universal_ner")
   [ -d "$shared" ] || echo "main: no shared data at $shared: using the embedded raw sample only" >&2
-  echo "main: [1/3] data: building instruction records into $run/data" >&2
+  echo "main: [1/5] data: building instruction records into $run/data" >&2
   rm -rf "$run/data"
   "$bin/ecom-data" build "${sources[@]}" "${held[@]}" --out "$run/data" > "$run/data-build.json"
 fi
 
 # 2. Tokenizer, trained on the rendered training records.
 if [ -f "$run/tokenizer.json" ]; then
-  echo "main: [2/3] tokenizer: already trained ($run/tokenizer.json)" >&2
+  echo "main: [2/5] tokenizer: already trained ($run/tokenizer.json)" >&2
 else
-  echo "main: [2/3] tokenizer: training byte-level BPE (vocabulary $vocab) on the training records" >&2
+  echo "main: [2/5] tokenizer: training byte-level BPE (vocabulary $vocab) on the training records" >&2
   "$bin/ecom-data" cat "$run/data" --split train --text > "$run/tokenizer-corpus.jsonl"
   "$bin/ecom-tokenizer" train --corpus "$run/tokenizer-corpus.jsonl" --vocab-size "$vocab" --preset bloom \
     --min-frequency 2 --output "$run/tokenizer.json"
@@ -50,14 +57,69 @@ fi
 
 # 3. Packed token shards for training.
 if [ -f "$run/packed/manifest.json" ]; then
-  echo "main: [3/3] packing: already done ($run/packed)" >&2
+  echo "main: [3/5] packing: already done ($run/packed)" >&2
 else
-  echo "main: [3/3] packing training and validation records into $seq_len-token sequences" >&2
+  echo "main: [3/5] packing training and validation records into $seq_len-token sequences" >&2
   rm -rf "$run/packed"
   "$bin/ecom-data" pack "$run/data" --tokenizer "$run/tokenizer.json" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
+fi
+
+# 4. Training within a time budget. ecom-train's --time-budget counts one session, so a resumed run gets what is left
+#    of ECOM_TRAIN_SECONDS after the elapsed time recorded in metrics.jsonl; train.done marks a spent budget.
+model="$run/model"
+elapsed_seconds() {  # the last elapsed_s of the trainer's metrics (0 when none)
+  local e=0
+  [ -f "$model/metrics.jsonl" ] && e="$(grep -o '"elapsed_s": *[0-9.]*' "$model/metrics.jsonl" | tail -1 | grep -o '[0-9.]*$' || true)"
+  printf '%.0f' "${e:-0}"
+}
+if [ -f "$run/train.done" ]; then
+  echo "main: [4/5] training: already done ($model; remove $run/train.done to train further)" >&2
+elif [ ! -x "$bin/ecom-train" ]; then
+  echo "main: [4/5] training: skipped: ecom-train is not built in this checkout (it lands with issue 8)" >&2
+else
+  left=$(( train_seconds - $(elapsed_seconds) ))
+  if [ "$left" -gt 10 ]; then
+    echo "main: [4/5] training: tiny preset into $model, ${left}s of the ${train_seconds}s budget left" >&2
+    # One epoch (about 960 steps of 8 x 256 tokens) is what 15 minutes allow at the tiny shape's ~2,000-3,500
+    # tokens/s here, so the cosine schedule decays over about the budget; from scratch, a 1e-3 peak learning rate.
+    # shellcheck disable=SC2086
+    "$bin/ecom-train" --data "$run/packed" --out "$model" --preset tiny --time-budget "$left" --resume \
+      --epochs 1 --lr 1e-3 --eval-every 100 --save-every 100 ${ECOM_TRAIN_ARGS:-} 2>&1 | tee -a "$run/train.log" >&2
+    rm -rf "$run/eval" "$run/eval.txt"  # the model changed: earlier evaluation results no longer apply
+  fi
+  # Done when the budget is spent or the trainer finished its steps (it exits after either; an interrupted run
+  # has neither and resumes next time).
+  if [ $(( train_seconds - $(elapsed_seconds) )) -le 10 ] || tail -3 "$run/train.log" 2>/dev/null | grep -q "finished"; then
+    date -u +%FT%TZ > "$run/train.done"
+  fi
+fi
+
+# 5. Evaluation on the held-out tasks (resumable: finished examples are skipped).
+limit_args=(--limit "$eval_limit")
+[ "$eval_limit" = "all" ] && limit_args=()
+report=""
+if [ ! -d "$shared/ecomgpt" ]; then
+  echo "main: [5/5] evaluation: skipped: the EcomGPT held-out tasks are read from $shared/ecomgpt, which is absent" >&2
+else
+  if [ -f "$run/train.done" ] && [ -f "$model/model.safetensors" ]; then
+    eval_model="$model"; eval_out="$run/eval"
+    echo "main: [5/5] evaluation: $model on the 12 held-out tasks (${eval_limit} examples each)" >&2
+  else
+    # No finished model yet: evaluate random weights of the tiny shape instead, clearly apart (the floor baseline).
+    eval_model="$run/random-model"; eval_out="$run/eval-random"
+    [ -f "$eval_model/model.safetensors" ] || "$bin/ecom-eval" random-model --tokenizer "$run/tokenizer.json" \
+      --hidden 256 --layers 4 --heads 4 --seed 0 --out "$eval_model" > /dev/null
+    echo "main: [5/5] evaluation: no trained model yet: evaluating RANDOM weights ($eval_model) as the floor baseline" >&2
+  fi
+  "$bin/ecom-eval" --model "$eval_model" --ecomgpt "$shared/ecomgpt" "${limit_args[@]}" --out "$eval_out" | tee "$eval_out.txt"
+  report="$eval_out/report.html"
 fi
 
 echo "main: data summary:" >&2
 "$bin/ecom-data" inspect "$run/data"
 echo "main: packing summary: $(cat "$run/pack.json" 2>/dev/null || echo '(see earlier run)')"
-echo "main: done. Run directory: $run (training and evaluation are added by issues 8 and 9)"
+if [ -n "$report" ]; then
+  echo "main: done. Report: $report (table: $eval_out.txt, predictions: $eval_out/predictions.jsonl)"
+else
+  echo "main: done. Run directory: $run (no evaluation report: see the messages above)"
+fi

@@ -1,0 +1,31 @@
+// The answer inside a generated completion: EcomGPT's "### Response:" ... "</s>" and UniversalNER's assistant turn.
+import EcomMetrics
+
+public enum AnswerExtraction {
+    public static let responseMarker = "### Response:"
+    public static let endOfSequence = "</s>"
+
+    /// EcomGPT: the answer is the text after "### Response:" up to "</s>", stripped. The prompt ends with the marker,
+    /// so the completion itself is the answer; a marker the model writes again ends it, as does "</s>" (when decoding
+    /// kept special tokens) or a new "### Instruction:" turn.
+    public static func ecomGPT(completion: String) -> String {
+        pythonStrip(cut(completion, at: [responseMarker, endOfSequence, "### Instruction:"]))
+    }
+
+    /// UniversalNER: the assistant turn up to "</s>" or the next "USER:" turn, stripped.
+    public static func uniNER(completion: String) -> String {
+        pythonStrip(cut(completion, at: [endOfSequence, "USER:"]))
+    }
+
+    /// The answer of a completion for `suite`.
+    public static func answer(_ completion: String, suite: EvalSuite) -> String {
+        suite == .ecomgpt ? ecomGPT(completion: completion) : uniNER(completion: completion)
+    }
+
+    /// `text` before the earliest of `markers`.
+    static func cut(_ text: String, at markers: [String]) -> String {
+        let cuts = markers.compactMap { text.range(of: $0)?.lowerBound }
+        guard let first = cuts.min() else { return text }
+        return String(text[..<first])
+    }
+}

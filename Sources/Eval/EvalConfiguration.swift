@@ -1,0 +1,92 @@
+// The settings that make an evaluation's predictions comparable, with fingerprints of the model's files, kept in
+// DIR/eval-config.json so that a rerun resumes only what the same model and settings started.
+import EcomInstruct
+import Foundation
+
+/// What an evaluation was run with. Two runs whose configurations are equal produce the same predictions, so a rerun
+/// may skip the examples already in predictions.jsonl. The per-task limit and the task list are not part of it: a
+/// larger limit or more tasks only add examples.
+public struct EvalConfiguration: Codable, Sendable, Equatable {
+    public var model: String
+    /// XXH64 of config.json and the safetensors files (hex).
+    public var modelFingerprint: String
+    /// XXH64 of the tokenizer file (hex).
+    public var tokenizerFingerprint: String
+    public var precision: String
+    public var beams: Int
+    public var maxNewTokens: Int
+    public var maxPromptTokens: Int
+    public var uniNERMaxNewTokens: Int
+    public var seed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case model, precision, beams, seed
+        case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint"
+        case maxNewTokens = "max_new_tokens", maxPromptTokens = "max_prompt_tokens", uniNERMaxNewTokens = "uniner_max_new_tokens"
+    }
+
+    public init(model: String, modelFingerprint: String, tokenizerFingerprint: String, precision: String = "float32",
+                beams: Int = 4, maxNewTokens: Int = 164, maxPromptTokens: Int = PromptEncoding.defaultMaxTokens,
+                uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0) {
+        self.model = model; self.modelFingerprint = modelFingerprint; self.tokenizerFingerprint = tokenizerFingerprint
+        self.precision = precision; self.beams = beams; self.maxNewTokens = maxNewTokens; self.maxPromptTokens = maxPromptTokens
+        self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed
+    }
+
+    public static let fileName = "eval-config.json"
+
+    /// The settings that differ from `other`, as "name: old -> new" (the model path alone is not compared: a moved
+    /// directory with the same files is the same model).
+    public func differences(from other: EvalConfiguration) -> [String] {
+        var out: [String] = []
+        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name): \(b) -> \(a)") } }
+        check("model files", modelFingerprint, other.modelFingerprint)
+        check("tokenizer", tokenizerFingerprint, other.tokenizerFingerprint)
+        check("precision", precision, other.precision)
+        check("beams", beams, other.beams)
+        check("max new tokens", maxNewTokens, other.maxNewTokens)
+        check("max prompt tokens", maxPromptTokens, other.maxPromptTokens)
+        check("UniversalNER max new tokens", uniNERMaxNewTokens, other.uniNERMaxNewTokens)
+        check("seed", seed, other.seed)
+        return out
+    }
+
+    /// Reads `dir/eval-config.json` (nil when absent); errors name the file.
+    public static func load(from dir: URL) throws -> EvalConfiguration? {
+        let url = dir.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do { return try JSONDecoder().decode(EvalConfiguration.self, from: Data(contentsOf: url)) } catch {
+            throw EvalError("\(url.path): not a valid evaluation configuration (\(error)); remove it or use --restart")
+        }
+    }
+
+    /// Writes `dir/eval-config.json` atomically.
+    public func save(to dir: URL) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(enc.encode(self), to: dir.appendingPathComponent(Self.fileName))
+    }
+}
+
+public enum Fingerprint {
+    /// XXH64 (hex) of the files' bytes in order, each file's hash seeding the next; errors name a missing file.
+    public static func files(_ urls: [URL]) throws -> String {
+        var h: UInt64 = 0
+        for url in urls {
+            let data: Data
+            do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+                throw EvalError("\(url.path): cannot read (\(error.localizedDescription))")
+            }
+            h = data.withUnsafeBytes { XXH64.hash($0, seed: h) }
+        }
+        return XXH64.hex(h)
+    }
+
+    /// The model directory's config.json and safetensors files (sorted by name).
+    public static func model(_ dir: URL) throws -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        let weights = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+        guard !weights.isEmpty else { throw EvalError("\(dir.path): no .safetensors file in the model directory") }
+        return try files([dir.appendingPathComponent("config.json")] + weights.map { dir.appendingPathComponent($0) })
+    }
+}

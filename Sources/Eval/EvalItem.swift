@@ -1,0 +1,100 @@
+// Evaluation examples: EcomGPT's held-out tasks rendered with the paper's evaluation prompt (head + test_prompt,
+// Alibaba-NLP/EcomGPT) and UniversalNER's sets with the released model's conversation prompt (universal-ner).
+import EcomInstruct
+import Foundation
+
+/// Which benchmark an example belongs to (decides decoding, answer extraction and scoring).
+public enum EvalSuite: String, Codable, Sendable, CaseIterable {
+    case ecomgpt
+    case uniner
+}
+
+/// One example to evaluate: the prompt given to the model and the gold answer.
+public struct EvalItem: Sendable, Equatable {
+    /// The task name: the EcomGPT task folder, or "UniNER-<dataset>".
+    public var task: String
+    /// Unique within the task ("<index>" for EcomGPT, "<index>:<type>" for UniversalNER).
+    public var id: String
+    public var suite: EvalSuite
+    /// EcomGPT's task type ("CLS", "Extract", "Condition_Extract", "Generate", "NER"; "NER" for UniversalNER).
+    public var taskType: String
+    /// The rendered prompt, before tokenisation and truncation.
+    public var prompt: String
+    public var reference: String
+    /// The input text (NER scoring labels its characters).
+    public var text: String
+    public var labelSeparator: String
+
+    public init(task: String, id: String, suite: EvalSuite, taskType: String, prompt: String, reference: String,
+                text: String, labelSeparator: String = ", ") {
+        self.task = task; self.id = id; self.suite = suite; self.taskType = taskType; self.prompt = prompt
+        self.reference = reference; self.text = text; self.labelSeparator = labelSeparator
+    }
+
+    /// The key identifying the example across runs.
+    public var key: String { task + "\u{1F}" + id }
+}
+
+public enum EvalItems {
+    /// The key of the seeded generator that samples an example's classification candidates.
+    static func candidateKey(task: String, index: Int) -> String { "eval-candidates/\(task)#\(index)" }
+
+    /// Examples of one EcomGPT task, the first `limit` (all when nil), prompts as the paper's evaluation renders them:
+    /// the head with the task definition, then `test_prompt.instruction` with `{sentences}` and `{label_set}` filled.
+    /// Classification tasks show candidates sampled as EcomGPT's `task_cls.py` does (label set shuffled, a random
+    /// prefix joined with the gold labels, shuffled), seeded per example with `seed`; other tasks show the label set
+    /// in file order.
+    public static func ecomGPT(_ task: EcomGPTTask, limit: Int? = nil, seed: UInt64) -> [EvalItem] {
+        let n = min(task.examples.count, limit ?? Int.max)
+        return (0..<n).map { i in
+            let ex = task.examples[i]
+            var record = task.record(i)
+            if task.taskType == "CLS" {
+                var rng = SeededGenerator(seed: seed, key: candidateKey(task: task.name, index: i))
+                record.candidateLabels = CandidateSampler.sample(labels: task.candidates(for: ex), gold: ex.labels ?? [], using: &rng)
+            }
+            return EvalItem(task: task.name, id: "\(i)", suite: .ecomgpt, taskType: task.taskType,
+                            prompt: EcomGPTTemplate.prompt(record), reference: task.answer(for: ex), text: ex.sentences,
+                            labelSeparator: task.labelSeparator)
+        }
+    }
+
+    /// The held-out EcomGPT tasks named in `tasksFile` (one folder name a line; `held_out_tasks.txt` by default),
+    /// loaded from the task folders under `root`, in the file's order. Errors name unknown tasks.
+    public static func ecomGPT(root: URL, tasksFile: URL? = nil, limit: Int? = nil, seed: UInt64) throws -> [EvalItem] {
+        let listURL = tasksFile ?? root.appendingPathComponent("held_out_tasks.txt")
+        guard let list = try? String(contentsOf: listURL, encoding: .utf8) else {
+            throw EvalError("\(listURL.path): cannot read the task list")
+        }
+        let names = list.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let folders = Dictionary(try EcomGPTTask.taskFolders(in: root).map { ($0.lastPathComponent, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [EvalItem] = []
+        for name in names {
+            guard let dir = folders[name] else { throw EvalError("\(listURL.path): task '\(name)' has no folder under \(root.path)") }
+            out += ecomGPT(try EcomGPTTask.load(dir), limit: limit, seed: seed)
+        }
+        return out
+    }
+
+    /// UniversalNER examples of one file (one question per entity type, as released), the first `limit` when given,
+    /// with the released model's prompt (system line, the passage turn answered "I've read this text.", the question).
+    public static func uniNER(_ examples: [UniversalNERExample], dataset: String, limit: Int? = nil) -> [EvalItem] {
+        examples.prefix(limit ?? Int.max).enumerated().map { i, e in
+            EvalItem(task: "UniNER-\(dataset)", id: "\(i):\(e.type)", suite: .uniner, taskType: "NER",
+                     prompt: UniversalNERTemplate.prompt(passage: e.passage, type: e.type), reference: e.answer, text: e.passage)
+        }
+    }
+
+    /// Every `*.json` set of a UniversalNER directory, sorted by name.
+    public static func uniNER(directory: URL, limit: Int? = nil) throws -> [EvalItem] {
+        try UniversalNERSource.files(in: directory).flatMap { file in
+            uniNER(try UniversalNERSource.load(file), dataset: file.deletingPathExtension().lastPathComponent, limit: limit)
+        }
+    }
+}
+
+/// An evaluation error with a message naming the file or setting at fault.
+public struct EvalError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}

@@ -1,0 +1,114 @@
+// One evaluation from start to report (what `ecom-eval` runs): load the model and examples, check the directory's
+// configuration, generate what is missing, score, write summary.json and report.html.
+import EcomModel
+import EcomTokenizer
+import Foundation
+
+/// What to evaluate and where.
+public struct EvalRunRequest: Sendable {
+    public var modelDirectory: URL
+    /// tokenizer.json (default: the model directory's).
+    public var tokenizerFile: URL?
+    /// The EcomGPT data directory (task folders) and the task list (default: its held_out_tasks.txt).
+    public var ecomGPTDirectory: URL?
+    public var tasksFile: URL?
+    /// A directory of UniversalNER `*.json` sets.
+    public var uniNERDirectory: URL?
+    /// Examples per task (nil: all).
+    public var limit: Int?
+    public var seed: UInt64 = 0
+    public var precision: WeightPrecision = .float32
+    public var settings = EvalSettings()
+    public var outDirectory: URL
+    /// Clears earlier predictions made with other settings instead of refusing.
+    public var restart = false
+
+    public init(modelDirectory: URL, outDirectory: URL) {
+        self.modelDirectory = modelDirectory; self.outDirectory = outDirectory
+    }
+}
+
+/// What an evaluation produced.
+public struct EvalRunResult: Sendable {
+    public var rows: [TaskScoreRow]
+    public var average: TaskScoreRow?
+    public var stats: EvalRunStats
+    public var summary: EvalSummary
+    /// The results table (as printed).
+    public var table: String
+    public var reportURL: URL
+}
+
+public enum EvalRun {
+    /// Runs (or resumes) the evaluation. `log` receives human-readable notes (for stderr).
+    public static func run(_ r: EvalRunRequest, log: (String) -> Void = { _ in }) throws -> EvalRunResult {
+        guard r.ecomGPTDirectory != nil || r.uniNERDirectory != nil else {
+            throw EvalError("nothing to evaluate: give an EcomGPT data directory (--ecomgpt) or a UniversalNER one (--uniner)")
+        }
+        let s = r.settings
+        guard s.beams >= 1, s.maxNewTokens >= 1, s.maxPromptTokens >= 1, s.uniNERMaxNewTokens >= 1, s.batchSize >= 1, s.workers >= 1 else {
+            throw EvalError("beams, token limits, batch size and workers must be at least 1")
+        }
+        if let limit = r.limit, limit < 1 { throw EvalError("the limit must be at least 1") }
+        let tokenizerURL = r.tokenizerFile ?? r.modelDirectory.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw EvalError("\(tokenizerURL.path): no tokenizer (the model directory should hold tokenizer.json; or give --tokenizer)")
+        }
+        let tokenizer = try Tokenizer(contentsOf: tokenizerURL)
+        let model = try BloomModel.load(directory: r.modelDirectory, precision: r.precision)
+        guard tokenizer.vocabularySize <= model.configuration.vocabSize else {
+            throw EvalError("\(tokenizerURL.path): the tokenizer has \(tokenizer.vocabularySize) tokens, the model only \(model.configuration.vocabSize)")
+        }
+        let config = EvalConfiguration(
+            model: r.modelDirectory.standardizedFileURL.path, modelFingerprint: try Fingerprint.model(r.modelDirectory),
+            tokenizerFingerprint: try Fingerprint.files([tokenizerURL]), precision: r.precision.rawValue, beams: s.beams,
+            maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed)
+
+        var items: [EvalItem] = []
+        if let root = r.ecomGPTDirectory { items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed) }
+        if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit) }
+        var tasks: [String] = []
+        for i in items where tasks.last != i.task { tasks.append(i.task) }
+
+        let out = r.outDirectory
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let store = try PredictionStore(directory: out)
+        if store.droppedTornLine { log("eval: dropped a torn last line of \(store.url.path) (an interrupted write)") }
+        if let old = try EvalConfiguration.load(from: out), old != config {
+            let diffs = config.differences(from: old)
+            if !diffs.isEmpty {
+                guard r.restart else {
+                    throw EvalError("\(out.path) holds predictions made with other settings (\(diffs.joined(separator: "; "))); "
+                                    + "rerun with --restart to discard them, or choose another --out")
+                }
+                log("eval: settings changed (\(diffs.joined(separator: "; "))): restarting, earlier predictions discarded")
+                try store.clear()
+            }
+        } else if r.restart {
+            try store.clear()
+        }
+        try config.save(to: out)
+        let resumed = items.filter { store.contains($0.key) }.count
+        if resumed > 0 { log("eval: resuming: \(resumed) of \(items.count) examples already done") }
+
+        let stats = try Evaluator(model: model, tokenizer: tokenizer).run(items, store: store, settings: s)
+        let rows = try EvalScoring.rows(tasks: tasks, items: items, predictions: store.predictions)
+        let average = EvalScoring.ecomGPTAverage(rows)
+        let summary = EvalSummary(configuration: config, tasks: rows, ecomGPTAverage: average, limit: r.limit,
+                                  examples: items.count, generatedThisRun: stats.generated, secondsThisRun: stats.seconds)
+        try AtomicFile.write(summary.encoded(), to: out.appendingPathComponent(EvalSummary.fileName))
+        var notes = [
+            "model: \(config.model) (\(model.weights.parameterCount) parameters, files \(config.modelFingerprint))",
+            "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
+            "examples per task: \(r.limit.map(String.init) ?? "all"); \(items.count) examples, \(store.predictions.count) predictions stored",
+        ]
+        if r.uniNERDirectory != nil { notes.append("UniversalNER prompts: greedy, up to \(s.uniNERMaxNewTokens) new tokens") }
+        if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }
+        let html = EvalReport.html(title: "Ecom evaluation", notes: notes, rows: rows, average: average,
+                                   training: EvalReport.trainingMetrics(modelDirectory: r.modelDirectory))
+        let reportURL = out.appendingPathComponent(EvalReport.fileName)
+        try AtomicFile.write(Data(html.utf8), to: reportURL)
+        return EvalRunResult(rows: rows, average: average, stats: stats, summary: summary,
+                             table: EvalScoring.table(rows + (average.map { [$0] } ?? [])), reportURL: reportURL)
+    }
+}

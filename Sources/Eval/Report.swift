@@ -1,0 +1,62 @@
+// DIR/report.html: a self-contained, well-formed (XHTML) page with the results table, a bar chart per metric and,
+// when the model directory has the trainer's metrics.jsonl, the training and validation loss curves.
+import Foundation
+
+/// One line of a trained model directory's metrics.jsonl (`{"step", "split", "loss", ...}`).
+public struct TrainingMetric: Sendable, Equatable {
+    public var step: Double
+    public var split: String
+    public var loss: Double
+}
+
+public enum EvalReport {
+    public static let fileName = "report.html"
+
+    /// Reads `modelDir/metrics.jsonl` when present; lines that are not objects with numeric "step" and "loss" are skipped
+    /// (the trainer may be writing the last one).
+    public static func trainingMetrics(modelDirectory dir: URL) -> [TrainingMetric] {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent("metrics.jsonl")) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                  let step = (o["step"] as? NSNumber)?.doubleValue, let loss = (o["loss"] as? NSNumber)?.doubleValue else { return nil }
+            return TrainingMetric(step: step, split: o["split"] as? String ?? "train", loss: loss)
+        }
+    }
+
+    /// The page. `title` heads it; `notes` are lines shown under the title (model, settings).
+    public static func html(title: String, notes: [String], rows: [TaskScoreRow], average: TaskScoreRow?,
+                            training: [TrainingMetric]) -> String {
+        let e = SVGCharts.escape
+        var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        h += "<title>\(e(title))</title>\n<style>\n"
+        h += "body { font-family: sans-serif; margin: 2em; color: #222; }\ntable { border-collapse: collapse; }\n"
+        h += "th, td { border: 1px solid #ccc; padding: 3px 8px; }\ntd.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
+        h += "tr.avg td { font-weight: bold; }\nsection { margin-top: 1.5em; }\n</style>\n</head>\n<body>\n"
+        h += "<h1>\(e(title))</h1>\n<ul>\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
+        h += "<section id=\"table\">\n<h2>Scores (percent)</h2>\n<table>\n<thead><tr><th>task</th><th>type</th><th>n</th><th>micro-F1</th><th>macro-F1</th><th>Rouge-L</th><th>CJK Rouge-L</th></tr></thead>\n<tbody>\n"
+        for (r, cls) in rows.map({ ($0, "") }) + (average.map { [($0, " class=\"avg\"")] } ?? []) {
+            h += "<tr\(cls)><td>\(e(r.task))</td><td>\(e(r.taskType))</td><td class=\"num\">\(r.count)</td>"
+            for v in [r.microF1, r.macroF1, r.rougeL, r.cjkRougeL] { h += "<td class=\"num\">\(EvalScoring.percent(v))</td>" }
+            h += "</tr>\n"
+        }
+        h += "</tbody>\n</table>\n</section>\n"
+        let metrics: [(String, (TaskScoreRow) -> Double?)] = [
+            ("micro-F1", { $0.microF1 }), ("macro-F1", { $0.macroF1 }), ("Rouge-L F (rouge package)", { $0.rougeL }),
+            ("CJK-aware Rouge-L F", { $0.cjkRougeL }),
+        ]
+        h += "<section id=\"charts\">\n<h2>Per metric</h2>\n"
+        for (name, get) in metrics where rows.contains(where: { get($0) != nil }) {
+            h += "<div>" + SVGCharts.bars(title: name, labels: rows.map(\.task), values: rows.map(get)) + "</div>\n"
+        }
+        h += "</section>\n"
+        if !training.isEmpty {
+            let train = training.filter { $0.split == "train" }.map { ($0.step, $0.loss) }
+            let validation = training.filter { $0.split == "validation" }.map { ($0.step, $0.loss) }
+            h += "<section id=\"training\">\n<h2>Training loss</h2>\n<div>"
+            h += SVGCharts.lines(title: "loss per step", xLabel: "step", yLabel: "loss",
+                                 series: [("train", "#4a7ebb", train), ("validation", "#d9534f", validation)])
+            h += "</div>\n</section>\n"
+        }
+        return h + "</body>\n</html>\n"
+    }
+}

@@ -1,0 +1,91 @@
+// ecom-eval: evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets; table, predictions, summary, report.
+import ArgumentParser
+import EcomEval
+import EcomModel
+import Foundation
+
+@main
+struct EcomEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecom-eval",
+        abstract: "Evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets.",
+        subcommands: [Run.self, RandomModelCommand.self], defaultSubcommand: Run.self)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Generate, score and report (resumes a partly finished evaluation in --out).",
+        discussion: """
+        Writes OUT/predictions.jsonl (one object per example, appended as examples finish), OUT/summary.json and \
+        OUT/report.html, and prints the table. Rerunning with the same model and settings skips finished examples; \
+        other settings are refused unless --restart.
+        """)
+    @Option(help: "Model directory (config.json, model.safetensors, tokenizer.json; metrics.jsonl for the loss curve).") var model: String
+    @Option(help: "tokenizer.json (default: the model directory's).") var tokenizer: String?
+    @Option(help: "EcomGPT data directory (task folders and held_out_tasks.txt).") var ecomgpt: String?
+    @Option(help: "UniversalNER directory of *.json sets.") var uniner: String?
+    @Option(help: "Task list, one task folder a line (default: <ecomgpt>/held_out_tasks.txt).") var tasks: String?
+    @Option(help: "Examples per task (default: all).") var limit: Int?
+    @Option(help: "Beam search beams for EcomGPT prompts (1: greedy).") var beams = 4
+    @Option(help: "New tokens at most for EcomGPT prompts.") var maxNewTokens = 164
+    @Option(help: "Prompt tokens at most (prompts are truncated from the left).") var maxPromptTokens = PromptEncoding.defaultMaxTokens
+    @Option(help: "New tokens at most for UniversalNER prompts (greedy).") var uninerMaxNewTokens = 256
+    @Option(help: "Seed of the classification candidates' sampling.") var seed: UInt64 = 0
+    @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
+    @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
+    @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
+    @Option(help: "Weights in memory: float32, float16 or bfloat16.") var precision = "float32"
+    @Flag(help: "Discard earlier predictions in --out (needed when the model or settings changed).") var restart = false
+    @Flag(help: "No progress bar.") var quiet = false
+    @Option(help: "Output directory.") var out: String
+
+    func run() throws {
+        guard let p = WeightPrecision(rawValue: precision) else { throw ValidationError("--precision must be float32, float16 or bfloat16") }
+        func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
+        var r = EvalRunRequest(modelDirectory: URL(fileURLWithPath: model), outDirectory: URL(fileURLWithPath: out))
+        r.tokenizerFile = url(tokenizer)
+        r.ecomGPTDirectory = url(ecomgpt)
+        r.uniNERDirectory = url(uniner)
+        r.tasksFile = url(tasks)
+        r.limit = limit
+        r.seed = seed
+        r.precision = p
+        r.restart = restart
+        r.settings.beams = beams
+        r.settings.maxNewTokens = maxNewTokens
+        r.settings.maxPromptTokens = maxPromptTokens
+        r.settings.uniNERMaxNewTokens = uninerMaxNewTokens
+        r.settings.workers = workers
+        r.settings.threadsPerWorker = threads
+        r.settings.batchSize = batchSize
+        r.settings.showProgress = !quiet
+        // Errors (EvalError and the libraries' own) name the file or setting; ArgumentParser prints them and exits 1.
+        let result = try EvalRun.run(r) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        print(result.table, terminator: "")
+        let st = result.stats
+        FileHandle.standardError.write(Data("""
+            eval: \(st.generated) examples generated in \(ProgressBar.clock(st.seconds)) (\(st.generatedTokens) tokens), \(st.alreadyDone) resumed, \(st.remaining) left
+            eval: report: \(result.reportURL.path)\n
+            """.utf8))
+    }
+}
+
+struct RandomModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "random-model",
+        abstract: "Write a model directory with random BLOOM weights for a tokenizer (a floor baseline).")
+    @Option(help: "tokenizer.json whose vocabulary the model uses (copied into the directory).") var tokenizer: String
+    @Option(help: "Hidden size.") var hidden = 256
+    @Option(help: "Layers.") var layers = 4
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(help: "Seed of the weights.") var seed: UInt64 = 0
+    @Option(help: "Output directory.") var out: String
+
+    func run() throws {
+        guard hidden > 0, layers > 0, heads > 0, hidden % heads == 0 else { throw ValidationError("--hidden must be a positive multiple of --heads") }
+        let c = try RandomModel.write(to: URL(fileURLWithPath: out), tokenizerFile: URL(fileURLWithPath: tokenizer),
+                                      hiddenSize: hidden, layers: layers, heads: heads, seed: seed)
+        print("{\"out\": \"\(out)\", \"vocab_size\": \(c.vocabSize), \"hidden_size\": \(c.hiddenSize), \"n_layer\": \(c.layerCount), \"n_head\": \(c.headCount)}")
+    }
+}
