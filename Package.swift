@@ -47,14 +47,18 @@ let package = Package(
             name: "EcomEval", dependencies: ["EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor"],
             path: "Sources/Eval"),
 
-        // Tools: thin @main commands composing the libraries.
+        // Tools: thin @main commands composing the libraries; EcomToolSupport holds their shared input/output code.
+        .target(
+            name: "EcomToolSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/Support"),
         .executableTarget(
             name: "ecom-data",
             dependencies: ["EcomInstruct", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-data"),
         .executableTarget(
             name: "ecom-model",
-            dependencies: ["EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-model"),
         .executableTarget(
             name: "ecom-train",
@@ -62,7 +66,7 @@ let package = Package(
             path: "Sources/Tools/ecom-train"),
         .executableTarget(
             name: "ecom-generate",
-            dependencies: ["EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-generate"),
         .executableTarget(
             name: "ecom-eval",
@@ -70,11 +74,11 @@ let package = Package(
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",
-            dependencies: ["EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-metrics"),
         .executableTarget(
             name: "ecom-tokenizer",
-            dependencies: ["EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-tokenizer"),
 
         // Tests: one target per library (added with each library's issue), plus shared test support (approximate equality, fixtures, shared data).

@@ -1,6 +1,7 @@
 // ecom-generate: continue prompts with a BLOOM checkpoint (greedy, beam search or sampling), ids or text.
 import ArgumentParser
 import EcomModel
+import EcomToolSupport
 import EcomTokenizer
 import Foundation
 
@@ -49,12 +50,7 @@ struct Generate: ParsableCommand {
         let stopStrings = tok.map { t in StopStrings(stop) { t.decode($0.map(Int.init), skipSpecialTokens: true) } }
         if let stopStrings, !stop.isEmpty { options.stop = stopStrings.condition }
 
-        let data: Data, source: String
-        if let input {
-            do { (data, source) = (try Data(contentsOf: URL(fileURLWithPath: input)), input) } catch {
-                throw ValidationError("cannot read \(input): \(error.localizedDescription)")
-            }
-        } else { (data, source) = (FileHandle.standardInput.readDataToEndOfFile(), "<stdin>") }
+        let (data, source) = try readToolInput(input)
         var requests = try ModelRequests.parse(data, source: source, field: ids ? .ids : .prompt,
                                                vocabSize: m.configuration.vocabSize, allowMask: false)
         if let tok { for i in requests.indices { requests[i].ids = tok.encode(requests[i].prompt!, addSpecialTokens: true).map(Int32.init) } }

@@ -1,6 +1,7 @@
 // ecom-metrics: the papers' scores over JSON Lines (Rouge-L, EcomGPT's set F1 and entity F1, UniversalNER).
 import ArgumentParser
 import EcomMetrics
+import EcomToolSupport
 import Foundation
 
 /// Input and output files shared by the subcommands.
@@ -9,21 +10,11 @@ struct IOOptions: ParsableArguments {
     @Option(help: "Output file for the JSON result (default: standard output).") var output: String?
 
     func read() throws -> (text: String, source: String) {
-        if let input {
-            guard let d = FileManager.default.contents(atPath: input) else { throw ValidationError("cannot read \(input)") }
-            return (String(decoding: d, as: UTF8.self), input)
-        }
-        return (String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self), "<stdin>")
+        let (data, source) = try readToolInput(input)
+        return (String(decoding: data, as: UTF8.self), source)
     }
 
-    func write(_ json: String) throws {
-        let data = Data((json + "\n").utf8)
-        if let output {
-            try data.write(to: URL(fileURLWithPath: output), options: .atomic)
-        } else {
-            FileHandle.standardOutput.write(data)
-        }
-    }
+    func write(_ json: String) throws { try writeToolOutput(Data((json + "\n").utf8), to: output) }
 
     /// Runs a request, turning input errors into a message and exit code 1.
     func run(_ body: (String, String) throws -> String) throws {

@@ -1,6 +1,7 @@
 // `ecom-model forward`: {"ids", "attention_mask"?} lines -> {"logits": [[float]]} lines.
 import ArgumentParser
 import EcomModel
+import EcomToolSupport
 import Foundation
 
 struct Forward: ParsableCommand {

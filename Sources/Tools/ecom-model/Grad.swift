@@ -1,6 +1,7 @@
 // `ecom-model grad`: all {"ids", "labels"} lines form one batch -> {"loss", "grads", "after_step_head"?}.
 import ArgumentParser
 import EcomModel
+import EcomToolSupport
 import Foundation
 
 struct Grad: ParsableCommand {

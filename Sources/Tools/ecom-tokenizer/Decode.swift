@@ -1,6 +1,7 @@
 // `ecom-tokenizer decode`: {"ids": [int]} lines -> {"text": str} lines.
 import ArgumentParser
 import EcomTokenizer
+import EcomToolSupport
 import Foundation
 
 struct Decode: ParsableCommand {

@@ -1,6 +1,7 @@
 // `ecom-tokenizer encode`: {"text": str} lines -> {"ids": [int]} lines.
 import ArgumentParser
 import EcomTokenizer
+import EcomToolSupport
 import Foundation
 
 struct Encode: ParsableCommand {
