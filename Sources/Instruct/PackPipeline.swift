@@ -5,8 +5,13 @@ import Foundation
 public enum PackPipeline {
     /// Packs the train and validation records of `input` into `out` (one shard series per split); returns the stats
     /// per split.
+    ///
+    /// Records are packed in a seeded random order (``documentOrder(count:seed:split:)``) unless `shuffle` is false.
+    /// `ecom-data build` writes records grouped by source, and a training stream shuffles only within a window of
+    /// consecutive sequences, so without this a model would see the sources one block after another.
     public static func pack(input: URL, out: URL, encoder: TokenEncoder, tokenizerHash: String, config: PackingConfig,
-                            shardBytes: Int = 64 << 20, progress: (String) -> Void) throws -> [String: PackingStats] {
+                            shardBytes: Int = 64 << 20, seed: UInt64 = 0, shuffle: Bool = true,
+                            progress: (String) -> Void) throws -> [String: PackingStats] {
         guard encoder.endOfSequenceID >= 0 else {
             throw InstructError("the tokenizer has no end-of-sequence token ('</s>' or '<|endoftext|>'); packing needs one")
         }
@@ -14,8 +19,9 @@ public enum PackPipeline {
         var all: [String: PackingStats] = [:]
         var notes: [String: Int] = [:]
         for split in [Split.train, .validation] {
-            let records = try DatasetBuilder.records(in: input, split: split.rawValue)
+            var records = try DatasetBuilder.records(in: input, split: split.rawValue)
             guard !records.isEmpty else { continue }
+            if shuffle { records = documentOrder(count: records.count, seed: seed, split: split.rawValue).map { records[$0] } }
             let w = try ShardWriter(directory: out, prefix: split.rawValue, kind: .packed, targetShardBytes: shardBytes)
             var packer = Packer(encoder: encoder, config: config)
             for (i, r) in records.enumerated() {
@@ -36,6 +42,14 @@ public enum PackPipeline {
     }
 
     /// XXH64 of a file's bytes as hex (the tokenizer hash recorded in packed manifests).
+    /// The seeded order in which `count` records of `split` are packed: a permutation of `0..<count`.
+    public static func documentOrder(count: Int, seed: UInt64, split: String) -> [Int] {
+        var order = Array(0..<count)
+        var rng = SeededGenerator(seed: seed, key: "pack-\(split)")
+        rng.shuffle(&order)
+        return order
+    }
+
     public static func fileHash(_ url: URL) throws -> String {
         XXH64.hex(try readFile(url).withUnsafeBytes { XXH64.hash($0) })
     }

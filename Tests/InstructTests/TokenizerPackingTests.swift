@@ -60,6 +60,37 @@ import Testing
         #expect(seq.ids.count == 128 && seq.lossMask.contains(1) && seq.documentIDs[0] == 1)
     }
 
+    @Test func packingOrderMixesSources() throws {
+        let dir = try TestPaths.makeTemporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try DatasetBuilder.build(BuildOptions(), out: dir.appendingPathComponent("rec"), progress: { _ in })
+        let records = try DatasetBuilder.records(in: dir.appendingPathComponent("rec"), split: "train")
+        let order = PackPipeline.documentOrder(count: records.count, seed: 0, split: "train")
+        #expect(order.sorted() == Array(0..<records.count), "a permutation")
+        #expect(order == PackPipeline.documentOrder(count: records.count, seed: 0, split: "train"), "deterministic")
+        #expect(order != PackPipeline.documentOrder(count: records.count, seed: 1, split: "train"), "seeded")
+        // Sources stored in blocks (as a build of several datasets writes them) are interleaved in packing order:
+        // three blocks of 100 have 297 same-source neighbours; a random order has about 100.
+        let blocks = (0..<300).map { $0 / 100 }
+        let mixed = PackPipeline.documentOrder(count: 300, seed: 0, split: "train").map { blocks[$0] }
+        let same = zip(mixed, mixed.dropFirst()).filter { $0 == $1 }.count
+        #expect(same < 140, "seed 0: \(same) of 299 neighbours share a source after shuffling")
+        #expect(Set(mixed.prefix(20)).count == 3, "seed 0: the first 20 packed documents come from every source")
+
+        // The packed shards follow that order: the first sequence differs from packing in stored order.
+        let url = TestPaths.fixture("tokenizer/bloom_small.json")
+        let tok = try Tokenizer(contentsOf: url)
+        func firstSequence(shuffle: Bool, _ name: String) throws -> [Int32] {
+            let out = dir.appendingPathComponent(name)
+            _ = try PackPipeline.pack(input: dir.appendingPathComponent("rec"), out: out, encoder: tok,
+                                      tokenizerHash: try PackPipeline.fileHash(url),
+                                      config: PackingConfig(sequenceLength: 128, padID: tok.paddingID), shuffle: shuffle, progress: { _ in })
+            let m = try ShardManifest.read(from: out)
+            let first = try ShardReader(url: out.appendingPathComponent(m.shards.first { $0.split == "train" }!.file)).readAll()[0]
+            return try first.withUnsafeBytes { try PackedSequence.decode($0, place: name) }.ids
+        }
+        #expect(try firstSequence(shuffle: true, "mixed") != firstSequence(shuffle: false, "stored"))
+    }
+
     @Test(.enabled(if: SharedData.shouldRun, "needs ../shared/data"))
     func masksWithBloomTokenizerOnGoldenPrompts() throws {
         let tok = try Tokenizer(contentsOf: SharedData.require("bloom/tokenizer.json"))

@@ -14,6 +14,8 @@ struct Pack: ParsableCommand {
     @Option(help: "Output directory for the packed shards and their manifest.") var out: String
     @Flag(name: .customLong("padding-only"), help: "One document per sequence, padded, instead of packing several.") var paddingOnly = false
     @Option(name: .customLong("shard-mb"), help: "Target shard size in MiB.") var shardMB = 64
+    @Option(help: "Seed of the order in which records are packed (records are shuffled so that sources mix).") var seed: UInt64 = 0
+    @Flag(name: .customLong("no-shuffle"), help: "Pack records in their stored order (grouped by source).") var noShuffle = false
 
     func run() throws {
         try reportingErrors {
@@ -25,7 +27,7 @@ struct Pack: ParsableCommand {
                 input: URL(fileURLWithPath: dir), out: URL(fileURLWithPath: out), encoder: tok,
                 tokenizerHash: try PackPipeline.fileHash(url),
                 config: PackingConfig(sequenceLength: seqLen, padID: tok.paddingID, paddingOnly: paddingOnly),
-                shardBytes: max(1, shardMB) << 20, progress: progress)
+                shardBytes: max(1, shardMB) << 20, seed: seed, shuffle: !noShuffle, progress: progress)
             let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(stats))
             try printJSON(["output": out, "sequence_length": seqLen, "splits": json])
         }
