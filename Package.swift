@@ -70,7 +70,7 @@ let package = Package(
             path: "Sources/Tools/ecom-generate"),
         .executableTarget(
             name: "ecom-eval",
-            dependencies: ["EcomEval", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",

@@ -43,10 +43,11 @@ public enum EvalItems {
     /// the head with the task definition, then `test_prompt.instruction` with `{sentences}` and `{label_set}` filled.
     /// Classification tasks show candidates sampled as EcomGPT's `task_cls.py` does (label set shuffled, a random
     /// prefix joined with the gold labels, shuffled), seeded per example with `seed`; other tasks show the label set
-    /// in file order.
-    public static func ecomGPT(_ task: EcomGPTTask, limit: Int? = nil, seed: UInt64) -> [EvalItem] {
-        let n = min(task.examples.count, limit ?? Int.max)
-        return (0..<n).map { i in
+    /// in file order. With `supervised`, only the task's test part (the examples a supervised build held back, in the
+    /// split's order) is evaluated; ids stay the examples' indices in the file.
+    public static func ecomGPT(_ task: EcomGPTTask, limit: Int? = nil, seed: UInt64, supervised: SupervisedSplit? = nil) -> [EvalItem] {
+        let indices = supervised?.testIndices(task: task.name, count: task.examples.count) ?? Array(task.examples.indices)
+        return indices.prefix(limit ?? Int.max).map { i in
             let ex = task.examples[i]
             var record = task.record(i)
             if task.taskType == "CLS" {
@@ -61,7 +62,8 @@ public enum EvalItems {
 
     /// The held-out EcomGPT tasks named in `tasksFile` (one folder name a line; `held_out_tasks.txt` by default),
     /// loaded from the task folders under `root`, in the file's order. Errors name unknown tasks.
-    public static func ecomGPT(root: URL, tasksFile: URL? = nil, limit: Int? = nil, seed: UInt64) throws -> [EvalItem] {
+    public static func ecomGPT(root: URL, tasksFile: URL? = nil, limit: Int? = nil, seed: UInt64,
+                               supervised: SupervisedSplit? = nil) throws -> [EvalItem] {
         let listURL = tasksFile ?? root.appendingPathComponent("held_out_tasks.txt")
         guard let list = try? String(contentsOf: listURL, encoding: .utf8) else {
             throw EvalError("\(listURL.path): cannot read the task list")
@@ -71,7 +73,7 @@ public enum EvalItems {
         var out: [EvalItem] = []
         for name in names {
             guard let dir = folders[name] else { throw EvalError("\(listURL.path): task '\(name)' has no folder under \(root.path)") }
-            out += ecomGPT(try EcomGPTTask.load(dir), limit: limit, seed: seed)
+            out += ecomGPT(try EcomGPTTask.load(dir), limit: limit, seed: seed, supervised: supervised)
         }
         return out
     }
@@ -85,9 +87,18 @@ public enum EvalItems {
         }
     }
 
-    /// Every `*.json` set of a UniversalNER directory, sorted by name.
-    public static func uniNER(directory: URL, limit: Int? = nil) throws -> [EvalItem] {
-        try UniversalNERSource.files(in: directory).flatMap { file in
+    /// Every `*.json` set of a UniversalNER directory, sorted by name; only the sets named in `files` (file names
+    /// without `.json`) when given. Errors name a set that is not there.
+    public static func uniNER(directory: URL, limit: Int? = nil, files names: [String]? = nil) throws -> [EvalItem] {
+        var files = try UniversalNERSource.files(in: directory)
+        if let names {
+            let present = Set(files.map { $0.deletingPathExtension().lastPathComponent })
+            if let missing = names.first(where: { !present.contains($0) }) {
+                throw EvalError("\(directory.path): no UniversalNER set '\(missing).json'")
+            }
+            files = files.filter { names.contains($0.deletingPathExtension().lastPathComponent) }
+        }
+        return try files.flatMap { file in
             uniNER(try UniversalNERSource.load(file), dataset: file.deletingPathExtension().lastPathComponent, limit: limit)
         }
     }

@@ -1,5 +1,6 @@
 // One evaluation from start to report (what `ecom-eval` runs): load the model and examples, check the directory's
 // configuration, generate what is missing, score, write summary.json and report.html.
+import EcomInstruct
 import EcomModel
 import EcomTokenizer
 import Foundation
@@ -14,6 +15,10 @@ public struct EvalRunRequest: Sendable {
     public var tasksFile: URL?
     /// A directory of UniversalNER `*.json` sets.
     public var uniNERDirectory: URL?
+    /// UniversalNER sets to evaluate (file names without `.json`; nil: every set in the directory).
+    public var uniNERFiles: [String]?
+    /// Evaluate only the test part of each EcomGPT task under this supervised split (the build's split and seed).
+    public var supervised: SupervisedSplit?
     /// Examples per task (nil: all).
     public var limit: Int?
     public var seed: UInt64 = 0
@@ -65,8 +70,10 @@ public enum EvalRun {
             maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed)
 
         var items: [EvalItem] = []
-        if let root = r.ecomGPTDirectory { items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed) }
-        if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit) }
+        if let root = r.ecomGPTDirectory {
+            items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed, supervised: r.supervised)
+        }
+        if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit, files: r.uniNERFiles) }
         var tasks: [String] = []
         for i in items where tasks.last != i.task { tasks.append(i.task) }
 
@@ -100,7 +107,7 @@ public enum EvalRun {
         var notes = [
             "model: \(config.model) (\(model.weights.parameterCount) parameters, files \(config.modelFingerprint))",
             "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
-            "examples per task: \(r.limit.map(String.init) ?? "all"); \(items.count) examples, \(store.predictions.count) predictions stored",
+            "examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored",
         ]
         if r.uniNERDirectory != nil { notes.append("UniversalNER prompts: greedy, up to \(s.uniNERMaxNewTokens) new tokens") }
         if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }

@@ -9,6 +9,14 @@ public struct BuildOptions {
     /// Use the embedded raw sample when no source is given.
     public var embeddedSampleWhenEmpty = true
     public var heldOut: Set<String> = Set(SplitAssigner.ecomGPTHeldOut)
+    /// The supervised setting: each held-out EcomGPT task's training part (its own format) enters training, the rest
+    /// stays test. Nil: held-out tasks are test only (zero-shot).
+    public var supervised: SupervisedSplit?
+    /// UniversalNER sets (file names without `.json`) whose passages, and the atomic records derived from them, are
+    /// test only.
+    public var uniNERHeldOut: [String] = []
+    /// Add the atomic-task generators' records (EcomGPT's Chain-of-Task); false keeps only the primary records.
+    public var atomic = true
     public var maxPerDataset: Int? = 800
     public var validationFraction = 0.05
     public var seed: UInt64 = 0
@@ -36,20 +44,24 @@ public enum DatasetBuilder {
     public static let reviewFile = "review_sample.txt"
 
     /// Records of every EcomGPT task folder: held-out tasks keep the file's label order (what evaluation shows); the
-    /// others get sampled candidates, and their NER tasks feed the span-detection and typing generators.
-    public static func ecomGPTRecords(_ root: URL, heldOut: Set<String>, seed: UInt64, progress: (String) -> Void) throws -> [InstructionRecord] {
+    /// others, and the training part of held-out tasks under a supervised split, get sampled candidates; NER tasks feed
+    /// the span-detection and typing generators unless `atomic` is false.
+    public static func ecomGPTRecords(_ root: URL, heldOut: Set<String>, seed: UInt64, supervised: SupervisedSplit? = nil,
+                                      atomic: Bool = true, progress: (String) -> Void) throws -> [InstructionRecord] {
         var out: [InstructionRecord] = []
         for dir in try EcomGPTTask.taskFolders(in: root) {
             let task = try EcomGPTTask.load(dir)
             var recs = task.records()
-            if !heldOut.contains(task.name) && task.taskType == "CLS" {
-                for i in recs.indices {
+            if task.taskType == "CLS" {
+                let sampled = !heldOut.contains(task.name) ? Array(recs.indices)
+                    : supervised?.trainIndices(task: task.name, count: recs.count) ?? []
+                for i in sampled {
                     var rng = SeededGenerator(seed: seed, key: "candidates/" + recs[i].id)
                     recs[i].candidateLabels = CandidateSampler.sample(
                         labels: task.candidates(for: task.examples[i]), gold: task.examples[i].labels ?? [], using: &rng)
                 }
             }
-            if task.taskType == "NER" {
+            if atomic && task.taskType == "NER" {
                 let samples = task.examples.enumerated().map { i, e in
                     NERSample(id: "\(task.name)#\(i)", text: e.sentences,
                               spans: (e.spans ?? []).compactMap { s in s.type.map { TypedSpan(term: s.term, type: $0) } },
@@ -64,7 +76,8 @@ public enum DatasetBuilder {
     }
 
     /// UniversalNER passages with their positive types plus sampled negatives, and their atomic simplifications.
-    public static func uniNERRecords(_ dir: URL, negatives: Int, seed: UInt64, progress: (String) -> Void) throws -> [InstructionRecord] {
+    public static func uniNERRecords(_ dir: URL, negatives: Int, seed: UInt64, atomic: Bool = true,
+                                     progress: (String) -> Void) throws -> [InstructionRecord] {
         var out: [InstructionRecord] = []
         for file in try UniversalNERSource.files(in: dir) {
             let dataset = file.deletingPathExtension().lastPathComponent
@@ -80,36 +93,63 @@ public enum DatasetBuilder {
                 out.append(UniversalNERSource.record(q, index: i))
                 samples.append(NERSample(p, index: i))
             }
-            let types = sampler.weighted.map(\.type)
-            out += AtomicTasks.fromNER(samples, types: types)
+            if atomic { out += AtomicTasks.fromNER(samples, types: sampler.weighted.map(\.type)) }
             progress("uniner \(dataset): \(passages.count) passages")
         }
         return out
     }
 
+    /// The ids of the held-out tasks' primary records (not atomic ones) in the training part of a supervised split;
+    /// a task's primary records are its examples in order, so their count is the task's example count.
+    public static func supervisedTrainIDs(_ records: [InstructionRecord], heldOut: Set<String>, split: SupervisedSplit) -> Set<String> {
+        var byTask: [String: [String]] = [:]
+        for r in records where r.provenance.atomicKind == nil && r.template == .ecomgpt && heldOut.contains(r.provenance.task) {
+            byTask[r.provenance.task, default: []].append(r.id)
+        }
+        var ids = Set<String>()
+        for (task, list) in byTask {
+            for i in split.trainIndices(task: task, count: list.count) { ids.insert(list[i]) }
+        }
+        return ids
+    }
+
     /// Runs the whole build into `out` and returns its summary.
     public static func build(_ o: BuildOptions, out: URL, progress: (String) -> Void) throws -> BuildSummary {
         var records: [InstructionRecord] = []
-        if let e = o.ecomgpt { records += try ecomGPTRecords(e, heldOut: o.heldOut, seed: o.seed, progress: progress) }
-        if let u = o.uniner { records += try uniNERRecords(u, negatives: o.negativeTypes, seed: o.seed, progress: progress) }
+        var heldOut = o.heldOut
+        if let e = o.ecomgpt {
+            records += try ecomGPTRecords(e, heldOut: heldOut, seed: o.seed, supervised: o.supervised, atomic: o.atomic, progress: progress)
+        }
+        if !o.uniNERHeldOut.isEmpty {
+            guard let u = o.uniner else { throw InstructError("UniversalNER held-out sets were named without a UniversalNER directory") }
+            let present = Set(try UniversalNERSource.files(in: u).map { $0.deletingPathExtension().lastPathComponent })
+            for name in o.uniNERHeldOut {
+                guard present.contains(name) else { throw InstructError("\(u.path): no UniversalNER set '\(name).json' to hold out") }
+                heldOut.insert("UniNER-" + name)
+            }
+        }
+        if let u = o.uniner { records += try uniNERRecords(u, negatives: o.negativeTypes, seed: o.seed, atomic: o.atomic, progress: progress) }
         var corpora: [RawCorpus] = []
         if !o.raw.isEmpty { corpora.append(try RawCorpus.load(o.raw)) }
         if o.ecomgpt == nil && o.uniner == nil && o.raw.isEmpty && o.embeddedSampleWhenEmpty {
             corpora.append(try RawCorpus.embeddedSample())
         }
         for c in corpora {
-            records += c.primaryRecords(seed: o.seed) + AtomicTasks.fromRaw(c, seed: o.seed)
+            records += c.primaryRecords(seed: o.seed) + (o.atomic ? AtomicTasks.fromRaw(c, seed: o.seed) : [])
             progress("raw \(c.dataset): \(c.products.count) products, \(c.reviews.count) reviews, \(c.queries.count) queries, \(c.questions.count) questions")
         }
         let sourceCount = records.count
         var fc = o.filter
         fc.seed = o.seed
+        let supervisedTrain = o.supervised.map { supervisedTrainIDs(records, heldOut: heldOut, split: $0) } ?? []
+        func isEvaluation(_ r: InstructionRecord) -> Bool { heldOut.contains(r.provenance.task) && !supervisedTrain.contains(r.id) }
         // Held-out evaluation records are kept exactly as released: filtering applies to training candidates only.
-        let evaluation = records.filter { o.heldOut.contains($0.provenance.task) }
-        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !o.heldOut.contains($0.provenance.task) })
+        let evaluation = records.filter(isEvaluation)
+        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !isEvaluation($0) })
         progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
-        let (split, capped) = SplitAssigner(heldOut: o.heldOut, maxPerDataset: o.maxPerDataset,
-                                            validationFraction: o.validationFraction, seed: o.seed).assign(kept + evaluation)
+        var assigner = SplitAssigner(heldOut: heldOut, maxPerDataset: o.maxPerDataset, validationFraction: o.validationFraction, seed: o.seed)
+        assigner.supervisedTrain = supervisedTrain
+        let (split, capped) = assigner.assign(kept + evaluation)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var shards: [ShardInfo] = []
         var counts: [String: Int] = [:]

@@ -10,6 +10,8 @@ public struct SplitAssigner: Sendable {
     /// The fraction of the remaining records that goes to validation.
     public var validationFraction: Double
     public var seed: UInt64
+    /// Record ids of held-out tasks that go to `train` all the same (the training part of a supervised split).
+    public var supervisedTrain: Set<String> = []
 
     /// EcomGPT's 12 held-out evaluation tasks.
     public static let ecomGPTHeldOut: [String] = [
@@ -49,7 +51,9 @@ public struct SplitAssigner: Sendable {
         }
         var out: [InstructionRecord] = []
         for (i, var r) in records.enumerated() where keep[i] {
-            if heldOut.contains(r.provenance.task) {
+            if supervisedTrain.contains(r.id) {
+                r.provenance.split = .train
+            } else if heldOut.contains(r.provenance.task) {
                 r.provenance.split = .test
             } else {
                 var rng = SeededGenerator(seed: seed, key: "validation/" + r.id)

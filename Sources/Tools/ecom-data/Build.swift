@@ -14,6 +14,12 @@ struct Build: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Raw e-commerce JSON Lines files (products, reviews, queries, qa).") var raw: [String] = []
     @Option(help: "Output directory (shards, manifest.json, filter_report.json, review_sample.txt).") var out: String
     @Option(name: .customLong("held-out"), help: "File of held-out task names, one a line (default: EcomGPT's 12).") var heldOut: String?
+    @Option(name: .customLong("supervised-split"), help: ArgumentHelp(
+        "Supervised setting: the first N examples of each held-out EcomGPT task after a shuffle seeded by --seed train (in the task's own format); the rest stay test.",
+        valueName: "N")) var supervisedSplit: Int?
+    @Option(name: .customLong("uniner-held-out"), parsing: .upToNextOption,
+            help: "UniversalNER sets (file names without .json, e.g. CrossNER_AI) kept out of training (test only).") var uniNERHeldOut: [String] = []
+    @Flag(name: .customLong("no-atomic"), help: "Leave out the atomic-task generators' records (primary records only).") var noAtomic = false
     @Option(name: .customLong("max-per-dataset"), help: "Cap per task and atomic kind (0: no cap).") var maxPerDataset = 800
     @Option(help: "Seed of every sampling step.") var seed: UInt64 = 0
     @Option(name: .customLong("shard-mb"), help: "Target shard size in MiB.") var shardMB = 64
@@ -30,6 +36,12 @@ struct Build: ParsableCommand {
             o.uniner = uniner.map { URL(fileURLWithPath: $0) }
             o.raw = raw.map { URL(fileURLWithPath: $0) }
             if let h = heldOut { o.heldOut = try SplitAssigner.readHeldOut(URL(fileURLWithPath: h)) }
+            if let n = supervisedSplit {
+                guard n >= 0 else { throw InstructError("--supervised-split must not be negative") }
+                o.supervised = SupervisedSplit(trainCount: n, seed: seed)
+            }
+            o.uniNERHeldOut = uniNERHeldOut
+            o.atomic = !noAtomic
             o.maxPerDataset = maxPerDataset > 0 ? maxPerDataset : nil
             o.seed = seed
             o.shardBytes = max(1, shardMB) << 20

@@ -1,6 +1,7 @@
 // ecom-eval: evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets; table, predictions, summary, report.
 import ArgumentParser
 import EcomEval
+import EcomInstruct
 import EcomModel
 import Foundation
 
@@ -26,12 +27,17 @@ struct Run: ParsableCommand {
     @Option(help: "EcomGPT data directory (task folders and held_out_tasks.txt).") var ecomgpt: String?
     @Option(help: "UniversalNER directory of *.json sets.") var uniner: String?
     @Option(help: "Task list, one task folder a line (default: <ecomgpt>/held_out_tasks.txt).") var tasks: String?
+    @Option(name: .customLong("uniner-files"), parsing: .upToNextOption,
+            help: "UniversalNER sets to evaluate (file names without .json, e.g. CrossNER_AI; default: all).") var uninerFiles: [String] = []
+    @Option(name: .customLong("supervised-split"), help: ArgumentHelp(
+        "Evaluate only the examples a supervised build (ecom-data build --supervised-split N --seed S) held back: each task's examples after the first N of the seeded shuffle (give the build's seed as --seed).",
+        valueName: "N")) var supervisedSplit: Int?
     @Option(help: "Examples per task (default: all).") var limit: Int?
     @Option(help: "Beam search beams for EcomGPT prompts (1: greedy).") var beams = 4
     @Option(help: "New tokens at most for EcomGPT prompts.") var maxNewTokens = 164
     @Option(help: "Prompt tokens at most (prompts are truncated from the left).") var maxPromptTokens = PromptEncoding.defaultMaxTokens
     @Option(help: "New tokens at most for UniversalNER prompts (greedy).") var uninerMaxNewTokens = 256
-    @Option(help: "Seed of the classification candidates' sampling.") var seed: UInt64 = 0
+    @Option(help: "Seed of the classification candidates' sampling (and of --supervised-split's shuffle).") var seed: UInt64 = 0
     @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
     @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
     @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
@@ -49,6 +55,11 @@ struct Run: ParsableCommand {
         r.uniNERDirectory = url(uniner)
         r.tasksFile = url(tasks)
         r.limit = limit
+        r.uniNERFiles = uninerFiles.isEmpty ? nil : uninerFiles
+        if let n = supervisedSplit {
+            guard n >= 0 else { throw ValidationError("--supervised-split must not be negative") }
+            r.supervised = SupervisedSplit(trainCount: n, seed: seed)
+        }
         r.seed = seed
         r.precision = p
         r.restart = restart
