@@ -43,8 +43,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Bytes of weight data.
     public var byteCount: Int { rows * columns * (precision == .float32 ? 4 : 2) }
 
-    /// The same matrix converted to `precision` (f16 keeps Float32 when a value is not finite in half precision,
-    /// since the fast widening does not handle infinities).
+    /// The same matrix converted to `precision`. A request for f16 keeps Float32 when some value is not finite in
+    /// half precision (|w| > 65504 rounds to infinity), so that conversion never turns a finite weight infinite;
+    /// bfloat16 has Float32's range and needs no such check.
     public func converted(to precision: WeightPrecision) -> WeightMatrix {
         if precision == self.precision { return self }
         let f = floats()
