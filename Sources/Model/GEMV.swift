@@ -12,13 +12,6 @@ enum GEMV {
     }
 
     static func float32(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        product(w, x, y, rows: rows, columns: columns, widen: { load($0, 0) }, scalar: { $0 })
-    }
-
-    /// The kernel for any stored element type `E`: `widen` loads 8 weights as Float32, `scalar` one.
-    @inline(__always)
-    static func product<E>(_ w: UnsafePointer<E>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                           widen: (UnsafePointer<E>) -> SIMD8<Float>, scalar: (E) -> Float) {
         let k = columns
         ComputeThreads.forEachChunk(rows, minPerChunk: minRowsPerChunk) { _, range in
             var r = range.lowerBound
@@ -28,12 +21,12 @@ enum GEMV {
                 var j = 0
                 while j + 8 <= k {
                     let xv = load(x, j)
-                    s0 += widen(w0 + j) * xv; s1 += widen(w1 + j) * xv; s2 += widen(w2 + j) * xv; s3 += widen(w3 + j) * xv
+                    s0 += load(w0, j) * xv; s1 += load(w1, j) * xv; s2 += load(w2, j) * xv; s3 += load(w3, j) * xv
                     j += 8
                 }
                 var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
                 while j < k {
-                    t0 += scalar(w0[j]) * x[j]; t1 += scalar(w1[j]) * x[j]; t2 += scalar(w2[j]) * x[j]; t3 += scalar(w3[j]) * x[j]
+                    t0 += w0[j] * x[j]; t1 += w1[j] * x[j]; t2 += w2[j] * x[j]; t3 += w3[j] * x[j]
                     j += 1
                 }
                 y[r] = t0; y[r + 1] = t1; y[r + 2] = t2; y[r + 3] = t3
@@ -43,9 +36,9 @@ enum GEMV {
                 let wr = w + r * k
                 var s = SIMD8<Float>()
                 var j = 0
-                while j + 8 <= k { s += widen(wr + j) * load(x, j); j += 8 }
+                while j + 8 <= k { s += load(wr, j) * load(x, j); j += 8 }
                 var t = s.sum()
-                while j < k { t += scalar(wr[j]) * x[j]; j += 1 }
+                while j < k { t += wr[j] * x[j]; j += 1 }
                 y[r] = t
                 r += 1
             }
