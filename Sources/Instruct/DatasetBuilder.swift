@@ -145,7 +145,7 @@ public enum DatasetBuilder {
         func isEvaluation(_ r: InstructionRecord) -> Bool { heldOut.contains(r.provenance.task) && !supervisedTrain.contains(r.id) }
         // Held-out evaluation records are kept exactly as released: filtering applies to training candidates only.
         let evaluation = records.filter(isEvaluation)
-        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !isEvaluation($0) })
+        let (kept, report, review) = try RecordFilter(config: fc, counter: o.tokenCounter ?? UTF8ByteCounter()).run(records.filter { !isEvaluation($0) }, nearDuplicateExempt: supervisedTrain)
         progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
         var assigner = SplitAssigner(heldOut: heldOut, maxPerDataset: o.maxPerDataset, validationFraction: o.validationFraction, seed: o.seed)
         assigner.supervisedTrain = supervisedTrain

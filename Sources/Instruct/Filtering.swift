@@ -82,8 +82,12 @@ public struct RecordFilter {
         return n
     }
 
-    /// The kept records (normalised, in input order), the report, and the review sample.
-    public func run(_ records: [InstructionRecord]) throws -> (kept: [InstructionRecord], report: FilterReport, review: [InstructionRecord]) {
+    /// The kept records (normalised, in input order), the report, and the review sample. Records whose id is in
+    /// `nearDuplicateExempt` pass the near-duplicate rule untouched and take no part in it (a supervised split's
+    /// training examples: the task's own labelled set, kept whole as the papers train on it); every other rule
+    /// applies to them.
+    public func run(_ records: [InstructionRecord], nearDuplicateExempt: Set<String> = []) throws
+        -> (kept: [InstructionRecord], report: FilterReport, review: [InstructionRecord]) {
         var report = FilterReport()
         report.input = records.count
         let banned = config.bannedWords.map { $0.lowercased() }.filter { !$0.isEmpty }
@@ -106,10 +110,11 @@ public struct RecordFilter {
             stage.append(n)
         }
         if let dedup = config.nearDuplicates {
-            let dup = dedup.duplicateOf(stage.map { $0.input + "\n" + $0.output + "\n" + $0.prompt })
-            var kept: [InstructionRecord] = []
-            for (r, d) in zip(stage, dup) { if d == nil { kept.append(r) } else { remove(.nearDuplicate) } }
-            stage = kept
+            let candidates = stage.indices.filter { !nearDuplicateExempt.contains(stage[$0].id) }
+            let dup = dedup.duplicateOf(candidates.map { stage[$0].input + "\n" + stage[$0].output + "\n" + stage[$0].prompt })
+            var removed = Set<Int>()
+            for (i, d) in zip(candidates, dup) where d != nil { removed.insert(i); remove(.nearDuplicate) }
+            stage = stage.indices.filter { !removed.contains($0) }.map { stage[$0] }
         }
         if let scorer {
             let scores = try scorer.scores(stage)

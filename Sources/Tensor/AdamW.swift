@@ -42,37 +42,40 @@ public enum AdamWKernel {
         }
     }
 
-    /// One update (reference).
+    /// One update (reference). `gradientScale` multiplies each gradient as it is read (global-norm clipping fused
+    /// into the update: the same product torch's `clip_grad_norm_` writes back before the step).
     public static func stepReference(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-        count: Int, step t: Int, config: AdamWConfig
+        count: Int, step t: Int, config: AdamWConfig, gradientScale: Float = 1
     ) {
         let k = Coefficients(config, step: t)
         for i in 0..<count {
+            let gi = g[i] * gradientScale
             p[i] *= k.decay
-            m[i] += k.oneMinusB1 * (g[i] - m[i])
-            v[i] = k.b2 * v[i] + k.oneMinusB2 * g[i] * g[i]
+            m[i] += k.oneMinusB1 * (gi - m[i])
+            v[i] = k.b2 * v[i] + k.oneMinusB2 * gi * gi
             p[i] -= k.stepSize * m[i] / (v[i].squareRoot() * k.invBC2Sqrt + k.eps)
         }
     }
 
-    /// One update (SIMD, parallel).
+    /// One update (SIMD, parallel); `gradientScale` as in ``stepReference(_:_:m:v:count:step:config:gradientScale:)``.
     public static func step(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-        count: Int, step t: Int, config: AdamWConfig
+        count: Int, step t: Int, config: AdamWConfig, gradientScale: Float = 1
     ) {
         let k = Coefficients(config, step: t)
         ElementwiseKernel.map(count: count, { i in
-            let gv = loadVector(g, i)
+            let gv = loadVector(g, i) * gradientScale
             var mv = loadVector(m, i)
             mv += (gv - mv) * k.oneMinusB1
             let vv = loadVector(v, i) * k.b2 + gv * gv * k.oneMinusB2
             let pv = loadVector(p, i) * k.decay - k.stepSize * mv / (vv.squareRoot() * k.invBC2Sqrt + k.eps)
             storeVector(mv, m, i); storeVector(vv, v, i); storeVector(pv, p, i)
         }, { i in
+            let gi = g[i] * gradientScale
             p[i] *= k.decay
-            m[i] += k.oneMinusB1 * (g[i] - m[i])
-            v[i] = k.b2 * v[i] + k.oneMinusB2 * g[i] * g[i]
+            m[i] += k.oneMinusB1 * (gi - m[i])
+            v[i] = k.b2 * v[i] + k.oneMinusB2 * gi * gi
             p[i] -= k.stepSize * m[i] / (v[i].squareRoot() * k.invBC2Sqrt + k.eps)
         })
     }

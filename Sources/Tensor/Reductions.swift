@@ -87,13 +87,20 @@ public enum ReductionKernel {
     /// Returns the total norm before clipping.
     @discardableResult
     public static func clipGlobalNorm(_ buffers: [UnsafeMutableBufferPointer<Float>], maxNorm: Float) -> Float {
-        var sq = 0.0
-        for b in buffers where b.count > 0 { sq += sumOfSquares(b.baseAddress!, count: b.count) }
-        let total = Float(sq.squareRoot())
-        let coef = maxNorm / (total + 1e-6)
+        let (total, coef) = clipCoefficient(buffers.map { UnsafeBufferPointer($0) }, maxNorm: maxNorm)
         if coef < 1 {
             for b in buffers where b.count > 0 { ElementwiseKernel.scale(b.baseAddress!, coef, b.baseAddress!, count: b.count) }
         }
         return total
+    }
+
+    /// What ``clipGlobalNorm(_:maxNorm:)`` would do, without writing: the total norm and the factor it would scale
+    /// by (1 when the norm is within `maxNorm`), for an optimizer that applies the factor as it reads the gradients.
+    public static func clipCoefficient(_ buffers: [UnsafeBufferPointer<Float>], maxNorm: Float) -> (norm: Float, scale: Float) {
+        var sq = 0.0
+        for b in buffers where b.count > 0 { sq += sumOfSquares(b.baseAddress!, count: b.count) }
+        let total = Float(sq.squareRoot())
+        let coef = maxNorm / (total + 1e-6)
+        return (total, coef < 1 ? coef : 1)
     }
 }

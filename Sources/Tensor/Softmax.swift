@@ -43,17 +43,20 @@ public enum SoftmaxKernel {
         }
     }
 
-    /// Backward (reference): dx = scale * y * (dy - sum(dy * y)) per row (or += with `accumulate`).
+    /// Backward (reference): dx = scale * y * (dy - sum(dy * y)) per row (or += with `accumulate`). With
+    /// `causalOffset` (groups of `rowsPerGroup` rows, as in the forward), only the visible keys of each row are read;
+    /// masked entries of dx get 0 (or are left as they are with `accumulate`), whatever dy holds there.
     public static func backwardReference(
         _ dOut: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-        scale: Float = 1, accumulate: Bool = false
+        scale: Float = 1, accumulate: Bool = false, rowsPerGroup: Int = Int.max, causalOffset: Int? = nil
     ) {
         for r in 0..<rows {
+            let n = visible(rowsPerGroup == Int.max ? r : r % rowsPerGroup, cols: cols, causalOffset: causalOffset)
             var dot = 0.0
-            for j in 0..<cols { dot += Double(dOut[r * cols + j]) * Double(y[r * cols + j]) }
+            for j in 0..<n { dot += Double(dOut[r * cols + j]) * Double(y[r * cols + j]) }
             for j in 0..<cols {
                 let i = r * cols + j
-                let d = Float(Double(scale) * Double(y[i]) * (Double(dOut[i]) - dot))
+                let d = j < n ? Float(Double(scale) * Double(y[i]) * (Double(dOut[i]) - dot)) : 0
                 dx[i] = accumulate ? dx[i] + d : d
             }
         }
@@ -128,30 +131,34 @@ public enum SoftmaxKernel {
     }
 
     /// Backward (SIMD, parallel): dx = scale * y * (dy - sum(dy * y)) (or += with `accumulate`). `dx` may alias `dOut`.
+    /// With `causalOffset` only each row's visible keys are read (dy may hold anything, even NaN, beyond them; causal
+    /// attention skips computing those scores), and the masked tail of dx is set to 0 (left alone with `accumulate`).
     public static func backward(
         _ dOut: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-        scale: Float = 1, accumulate: Bool = false
+        scale: Float = 1, accumulate: Bool = false, rowsPerGroup: Int = Int.max, causalOffset: Int? = nil
     ) {
         guard cols > 0 else { return }
         ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 16_384 / cols)) { _, range in
             for r in range {
+                let n = visible(rowsPerGroup == Int.max ? r : r % rowsPerGroup, cols: cols, causalOffset: causalOffset)
                 let dy = dOut + r * cols, yr = y + r * cols, d = dx + r * cols
                 var acc = FloatVector()
                 var j = 0
-                while j + simdWidth <= cols { acc += loadVector(dy, j) * loadVector(yr, j); j += simdWidth }
+                while j + simdWidth <= n { acc += loadVector(dy, j) * loadVector(yr, j); j += simdWidth }
                 var dot = horizontalSum(acc)
-                while j < cols { dot += dy[j] * yr[j]; j += 1 }
+                while j < n { dot += dy[j] * yr[j]; j += 1 }
                 j = 0
-                while j + simdWidth <= cols {
+                while j + simdWidth <= n {
                     var v = loadVector(yr, j) * (loadVector(dy, j) - dot) * scale
                     if accumulate { v += loadVector(d, j) }
                     storeVector(v, d, j); j += simdWidth
                 }
-                while j < cols {
+                while j < n {
                     let v = scale * yr[j] * (dy[j] - dot)
                     d[j] = accumulate ? d[j] + v : v
                     j += 1
                 }
+                if !accumulate && n < cols { (d + n).update(repeating: 0, count: cols - n) }
             }
         }
     }

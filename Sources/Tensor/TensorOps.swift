@@ -140,12 +140,14 @@ extension Tensor {
         return out
     }
 
-    /// Backward of ``softmax(scale:bias:rowsPerBias:causalOffset:path:)`` given its output `self`: dx.
-    public func softmaxBackward(_ dOut: Tensor, scale: Float = 1, path: KernelPath = .simd) -> Tensor {
+    /// Backward of ``softmax(scale:bias:rowsPerBias:causalOffset:path:)`` given its output `self`: dx. With
+    /// `causalOffset` (rows grouped by `rowsPerGroup` as in the forward) `dOut` is read only where keys are visible.
+    public func softmaxBackward(_ dOut: Tensor, scale: Float = 1, rowsPerGroup: Int? = nil, causalOffset: Int? = nil,
+                                path: KernelPath = .simd) -> Tensor {
         var dx = Tensor(shape: shape)
         storage.withUnsafeBufferPointer { y in dOut.storage.withUnsafeBufferPointer { d in dx.storage.withUnsafeMutableBufferPointer { o in
             guard let yb = y.baseAddress else { return }
-            (path == .reference ? SoftmaxKernel.backwardReference : SoftmaxKernel.backward)(d.baseAddress!, yb, o.baseAddress!, rowCount, lastDimension, scale, false)
+            (path == .reference ? SoftmaxKernel.backwardReference : SoftmaxKernel.backward)(d.baseAddress!, yb, o.baseAddress!, rowCount, lastDimension, scale, false, rowsPerGroup ?? Int.max, causalOffset)
         } } }
         return dx
     }

@@ -194,8 +194,8 @@ public final class Trainer {
         let total = max(1, microBatches.reduce(0) { $0 + $1.learnedTokens })
         var sum = 0.0
         for b in microBatches { sum += model.forwardBackward(b, normalizer: total).sum }
-        let norm = clipGradients(model.gradients, maxNorm: clip)
-        optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate)
+        let (norm, scale) = clipCoefficient(model.gradients, maxNorm: clip)
+        optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate, gradientScale: scale)
         return (sum / Double(total), norm)
     }
 

@@ -79,6 +79,21 @@ import Testing
         #expect(RecordFilter.reviewText(kept).contains("==== 7  [D / T / CLS / en / train]"))
     }
 
+    @Test func supervisedExamplesAreExemptFromNearDuplicateRemoval() throws {
+        let base = "the quick brown fox jumps over the lazy dog near the river bank today"
+        let records = [rec("s1", input: base), rec("s2", input: base + "!"), rec("s3", input: base + "?"),
+                       rec("o1", input: base + "."), rec("o2", input: base + ";"), rec("s4", input: "")]
+        let exempt: Set<String> = ["s1", "s2", "s3", "s4"]
+        let (kept, report, _) = try RecordFilter().run(records, nearDuplicateExempt: exempt)
+        // Exempt records stay and take no part in the comparison (o1 is kept as the first of the others, o2 goes as
+        // its near-duplicate); the other rules still apply to exempt records (s4 is empty).
+        #expect(kept.map(\.id) == ["s1", "s2", "s3", "o1"])
+        #expect(report.removed == ["empty_input": 1, "near_duplicate": 1])
+        let (plain, plainReport, _) = try RecordFilter().run(records)
+        #expect(plain.map(\.id) == ["s1"])
+        #expect(plainReport.removed == ["empty_input": 1, "near_duplicate": 4])
+    }
+
     @Test func minHashFindsNearDuplicatesOnly() {
         let d = MinHashDeduplicator()
         let a = "Trailwise 40L waterproof hiking backpack in olive green with a rain cover and hip belt"

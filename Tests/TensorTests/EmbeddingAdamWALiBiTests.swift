@@ -40,7 +40,7 @@ import Testing
             let g = step.floats("grad")
             p.withUnsafeMutableBufferPointer { pp in m.withUnsafeMutableBufferPointer { mp in v.withUnsafeMutableBufferPointer { vp in g.withUnsafeBufferPointer { gp in
                 let fn = path == .reference ? AdamWKernel.stepReference : AdamWKernel.step
-                fn(pp.baseAddress!, gp.baseAddress!, mp.baseAddress!, vp.baseAddress!, n, t + 1, config)
+                fn(pp.baseAddress!, gp.baseAddress!, mp.baseAddress!, vp.baseAddress!, n, t + 1, config, 1)
             } } } }
             #expect(firstMismatch(p, step.floats("param"), rtol: 1e-6, atol: 1e-7) == nil, "\(path) step \(t + 1)")
         }

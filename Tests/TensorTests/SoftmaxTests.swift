@@ -32,6 +32,27 @@ import Testing
         } }
     } }
 
+    /// Causal attention leaves the masked scores' gradients uncomputed: the causal backward must not read them.
+    @Test(arguments: simdVariants)
+    func causalBackwardIgnoresMaskedGradients(native: Bool) { withSIMDVariant(native) {
+        let seed: UInt64 = 1111
+        for rows in awkwardSizes { for cols in awkwardSizes {
+            let s = seed &+ UInt64(rows * 1000 + cols), group = max(1, rows / 2)
+            let x = Tensor.uniform([rows, cols], lo: -3, hi: 3, seed: s), dy = Tensor.uniform([rows, cols], seed: s + 1)
+            for offset in [0, 1] {
+                let y = x.softmax(scale: 0.6, rowsPerBias: group, causalOffset: offset, path: .reference)
+                var poisoned = dy
+                for r in 0..<rows { for j in 0..<cols where j > r % group + offset { poisoned.storage[r * cols + j] = .nan } }
+                let full = y.softmaxBackward(dy, scale: 0.6, path: .reference)
+                for path in [KernelPath.reference, .simd] {
+                    let causal = y.softmaxBackward(poisoned, scale: 0.6, rowsPerGroup: group, causalOffset: offset, path: path)
+                    #expect(firstMismatch(causal.storage, full.storage, rtol: 1e-4, atol: 1e-6) == nil,
+                            "\(path) native \(native) seed \(s) \(rows)x\(cols) offset \(offset)")
+                }
+            }
+        } }
+    } }
+
     @Test func fullyMaskedRowIsZero() {
         let x = Tensor(shape: [2, 3], storage: [1, 2, 3, 4, 5, 6])
         let bias = Tensor(shape: [1, 3], storage: [-.infinity, -.infinity, -.infinity])

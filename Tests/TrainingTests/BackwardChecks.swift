@@ -43,6 +43,7 @@ import Testing
                       "ln_f.weight", "ln_f.bias"])
     func finiteDifferences(_ name: String) throws {
         let model = Self.randomModel(seed: 3)
+        model.attentionBlock = 3  // several causal blocks per document, so the blocked products are checked too
         let e = try #require(model.layout.entry(name))
         // Loss sum (normalizer 1) in Float32: central differences with h = 1e-2 are accurate to ~1e-3 relative here.
         model.gradients.zero()
@@ -81,6 +82,51 @@ import Testing
         // Without document ids the second document would see the first: the loss differs.
         let unmasked = TrainingBatch(ids: packed.ids, targets: packed.targets, documents: nil, batch: 1, length: 14)
         #expect(abs(model.loss(unmasked).sum - together.sum) > 1e-3)
+    }
+
+    /// Padding is skipped, not computed: a document followed by padding gives the document's own loss and gradients,
+    /// and padding that carries a target (not produced by packing, but allowed) is still trained on.
+    @Test func paddingAddsNothing() throws {
+        let model = Self.randomModel(seed: 21)
+        let doc: [Int32] = [3, 14, 15, 9, 2, 6, 5], mask: [UInt8] = [0, 0, 1, 1, 1, 1, 1]
+        model.gradients.zero()
+        let alone = model.forwardBackward(TrainingBatch(packed: [(doc, mask, [UInt16](repeating: 1, count: 7))]), normalizer: 1)
+        let gAlone = model.gradients.array
+        model.gradients.zero()
+        let padded = model.forwardBackward(TrainingBatch(packed: [(doc + [0, 0, 0], mask + [0, 0, 0], [UInt16](repeating: 1, count: 7) + [0, 0, 0])]),
+                                           normalizer: 1)
+        #expect(padded.count == alone.count && isClose(padded.sum, alone.sum, rtol: 1e-6))
+        #expect(firstMismatch(model.gradients.array, gAlone, rtol: 1e-5, atol: 1e-7) == nil)
+        // A target inside a 0-run keeps that run in the pass.
+        let targeted = TrainingBatch(ids: doc + [4, 5, 6], targets: [Int32](repeating: -100, count: 7) + [5, 6, -100],
+                                     documents: [UInt16](repeating: 1, count: 7) + [0, 0, 0], batch: 1, length: 10)
+        #expect(model.loss(targeted).count == 2)
+    }
+
+    /// Causal attention by query blocks (the masked upper triangle skipped) against one block per document (the
+    /// whole score matrix), on documents longer than a block and crossing block boundaries.
+    @Test(arguments: [1, 7, 64])
+    func blockedAttentionEqualsTheFullProduct(block: Int) throws {
+        let model = Self.randomModel(seed: 13)
+        let T = 150
+        var rng = SplitMix64(seed: 14)
+        var rows: [(ids: [Int32], lossMask: [UInt8], documentIDs: [UInt16])] = []
+        for docs in [[(1, 70), (2, 61), (0, 19)], [(1, 150)]] as [[(UInt16, Int)]] {
+            let ids = (0..<T).map { _ in Int32(rng.next() % 23) }
+            let mask = (0..<T).map { _ in UInt8(rng.next() % 3 == 0 ? 0 : 1) }
+            rows.append((ids, mask, docs.flatMap { [UInt16](repeating: $0.0, count: $0.1) }))
+        }
+        let batch = TrainingBatch(packed: rows)
+        model.attentionBlock = Int.max
+        model.gradients.zero()
+        let full = model.forwardBackward(batch, normalizer: 1)
+        let gFull = model.gradients.array
+        model.attentionBlock = block
+        model.gradients.zero()
+        let blocked = model.forwardBackward(batch, normalizer: 1)
+        #expect(blocked.count == full.count)
+        #expect(isClose(blocked.sum, full.sum, rtol: 1e-5), "block \(block): loss \(blocked.sum) vs \(full.sum)")
+        #expect(firstMismatch(model.gradients.array, gFull, rtol: 1e-3, atol: 1e-5) == nil, "block \(block)")
     }
 
     @Test func gradToolOutputMatchesTheFixture() throws {

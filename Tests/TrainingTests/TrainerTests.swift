@@ -70,12 +70,35 @@ enum PackedFixture {
         let four = Trainer.step(model: b, optimizer: ob, microBatches: (0..<4).map { big.rows(($0 * 2)..<($0 * 2 + 2)) }, learningRate: 1e-2, clip: 1)
         #expect(isClose(one.loss, four.loss, rtol: 1e-6))
         #expect(isClose(one.gradNorm, four.gradNorm, rtol: 1e-5))
-        // The (clipped) gradients the update used agree to rounding. (Parameters after AdamW's first step are not a
+        // The clipped gradients the update used (the step applies the clip factor as it reads them) agree to rounding. (Parameters after AdamW's first step are not a
         // good comparison: the first update is lr * g / (|g| + eps), which amplifies rounding in near-zero gradients.)
-        #expect(firstMismatch(a.gradients.array, b.gradients.array, rtol: 1e-4, atol: 1e-8) == nil)
+        let clipped = { (m: BloomTrainingModel) in
+            let scale = clipCoefficient(m.gradients, maxNorm: 1).scale
+            return m.gradients.array.map { $0 * scale }
+        }
+        #expect(firstMismatch(clipped(a), clipped(b), rtol: 1e-4, atol: 1e-8) == nil)
         // A mean of per-micro-batch means would differ (the micro-batches learn different numbers of tokens).
         let counts = (0..<4).map { big.rows(($0 * 2)..<($0 * 2 + 2)).learnedTokens }
         #expect(Set(counts).count > 1, "fixture should have unequal learned-token counts: \(counts)")
+    }
+
+    /// Clipping inside the update (the trainer's way) gives the same parameters, bit for bit, as torch's order:
+    /// clip_grad_norm_ rewriting the gradients, then AdamW.
+    @Test func clippingInsideTheUpdateEqualsClippingFirst() throws {
+        let batch = TrainingBatch(packed: PackedFixture.sequences(4, length: 16, seed: 12).map { ($0.ids, $0.lossMask, $0.documentIDs) })
+        let a = try TinyTraining.model(), b = try TinyTraining.model()
+        let cfg = AdamWConfig(learningRate: 1e-2, weightDecay: 0.1)
+        let oa = AdamWOptimizer(layout: a.layout, config: cfg), ob = AdamWOptimizer(layout: b.layout, config: cfg)
+        for _ in 0..<3 {
+            for (m, o) in [(a, oa), (b, ob)] { m.gradients.zero(); m.forwardBackward(batch) }
+            let (norm, scale) = clipCoefficient(a.gradients, maxNorm: 0.5)
+            oa.update(parameters: a.parameters, gradients: a.gradients, learningRate: 1e-2, gradientScale: scale)
+            let normB = clipGradients(b.gradients, maxNorm: 0.5)
+            ob.update(parameters: b.parameters, gradients: b.gradients, learningRate: 1e-2)
+            #expect(norm == normB && scale < 1, "the fixture's norm \(norm) should exceed 0.5 so that clipping acts")
+            #expect(a.parameters.array == b.parameters.array)
+        }
+        #expect(clipCoefficient(a.gradients, maxNorm: 0).scale == 1 && clipCoefficient(a.gradients, maxNorm: 1e9).scale == 1)
     }
 
     @Test func resumeContinuesExactly() throws {

@@ -22,8 +22,9 @@ public final class AdamWOptimizer: @unchecked Sendable {
         v = FlatBuffer(count: layout.count)
     }
 
-    /// One update of `parameters` from `gradients` with learning rate `lr` (overriding the config's).
-    public func update(parameters: FlatBuffer, gradients: FlatBuffer, learningRate lr: Float) {
+    /// One update of `parameters` from `gradients` with learning rate `lr` (overriding the config's), each gradient
+    /// multiplied by `gradientScale` as it is read (see ``clipCoefficient(_:maxNorm:)``; `gradients` is not written).
+    public func update(parameters: FlatBuffer, gradients: FlatBuffer, learningRate lr: Float, gradientScale: Float = 1) {
         step += 1
         var c = config
         c.learningRate = lr
@@ -32,7 +33,7 @@ public final class AdamWOptimizer: @unchecked Sendable {
         for e in layout.entries where !(e.name == "lm_head.weight" && layout.configuration.tieWordEmbeddings) {
             let k = (decayMatricesOnly && !e.isMatrix) ? noDecay : c
             AdamWKernel.step(parameters.pointer + e.offset, gradients.pointer + e.offset, m: m.pointer + e.offset,
-                             v: v.pointer + e.offset, count: e.count, step: step, config: k)
+                             v: v.pointer + e.offset, count: e.count, step: step, config: k, gradientScale: gradientScale)
         }
     }
 }
@@ -43,6 +44,15 @@ public final class AdamWOptimizer: @unchecked Sendable {
 public func clipGradients(_ gradients: FlatBuffer, maxNorm: Float) -> Float {
     if maxNorm <= 0 { return Float(ReductionKernel.sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()) }
     return ReductionKernel.clipGlobalNorm([gradients.buffer], maxNorm: maxNorm)
+}
+
+/// The gradients' global L2 norm and the factor torch's clip_grad_norm_ would scale them by (1 within `maxNorm`,
+/// and always 1 for a non-positive `maxNorm`): pass the factor to ``AdamWOptimizer/update(parameters:gradients:learningRate:gradientScale:)``
+/// to clip inside the update, saving a pass that rewrites every gradient. The result is bit-identical to
+/// ``clipGradients(_:maxNorm:)`` followed by an unscaled update.
+public func clipCoefficient(_ gradients: FlatBuffer, maxNorm: Float) -> (norm: Float, scale: Float) {
+    let (norm, scale) = ReductionKernel.clipCoefficient([UnsafeBufferPointer(gradients.buffer)], maxNorm: maxNorm)
+    return (norm, maxNorm <= 0 ? 1 : scale)
 }
 
 /// A learning-rate schedule with linear warm-up (transformers' get_{constant,linear,cosine}_schedule_with_warmup).

@@ -7,7 +7,8 @@ public struct TrainingBatch: Sendable, Equatable {
     public var ids: [Int32]
     /// The token to predict at each position (already shifted), or -100 (ignored).
     public var targets: [Int32]
-    /// Document ids (attention stays within runs of equal ids); nil: each row is one document.
+    /// Document ids (attention stays within runs of equal ids); nil: each row is one document. Id 0 marks padding:
+    /// a run of 0s without targets is skipped by the training pass (it could not change the loss or gradients).
     public var documents: [UInt16]?
     public var batch: Int
     public var length: Int
