@@ -232,6 +232,37 @@ public final class BloomTrainingModel: @unchecked Sendable {
         }
     }
 
+    // The three causal products of attention, over an `[L, L]` score-shaped matrix `w` (stride L) and `[L, HS]` rows.
+    // Query block [q0, q0+n) sees keys [0, q0+n); key block [k0, k0+n) is seen by queries [k0, L).
+
+    /// w[i, j] = a[i] · b[j] for the visible keys j of each query block (S = Q Kᵀ; dP = dctx Vᵀ).
+    func causalScores(_ a: MatrixView, _ b: MatrixView, into w: UnsafeMutablePointer<Float>) {
+        let L = a.rows
+        for blk in attentionBlocks(L) {
+            MatmulKernel.gemm(a.rows(blk.q0..<blk.keys), b.rows(0..<blk.keys), transposeB: true,
+                              MutableMatrixView(base: w + blk.q0 * L, rows: blk.rows, columns: blk.keys, stride: L))
+        }
+    }
+
+    /// out[i] = Σ_j w[i, j] x[j] over the visible keys (ctx = P V; dQ = dS K).
+    func causalWeightedSum(_ w: UnsafePointer<Float>, _ x: MatrixView, into out: MutableMatrixView) {
+        let L = x.rows
+        for blk in attentionBlocks(L) {
+            MatmulKernel.gemm(MatrixView(base: w + blk.q0 * L, rows: blk.rows, columns: blk.keys, stride: L), x.rows(0..<blk.keys),
+                              out.rows(blk.q0..<blk.keys))
+        }
+    }
+
+    /// out[j] = Σ_i w[i, j] x[i] over the queries that see key j (dV = Pᵀ dctx; dK = dSᵀ Q).
+    func causalTransposedSum(_ w: UnsafePointer<Float>, _ x: MatrixView, into out: MutableMatrixView) {
+        let L = x.rows
+        for blk in attentionBlocks(L) {
+            let k0 = blk.q0
+            MatmulKernel.gemm(MatrixView(base: w + k0 * L + k0, rows: L - k0, columns: blk.rows, stride: L), transposeA: true,
+                              x.rows(k0..<L), out.rows(k0..<blk.keys))
+        }
+    }
+
     /// Causal self-attention with ALiBi inside each segment. qkv [N, NH, 3, HS] (BLOOM's fused layout), ctx [N, C].
     ///
     /// Per segment and head: S = Q Kᵀ [Ls, Ls]; P = softmax(S / sqrt(HS) + slope * j) over keys j <= i (the ALiBi term
@@ -250,18 +281,12 @@ public final class BloomTrainingModel: @unchecked Sendable {
             let base = qkv + row0 * 3 * C, scores = att + s.attOffset
             for h in 0..<NH {
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
-                for b in attentionBlocks(Ls) {
-                    MatmulKernel.gemm(q.rows(b.q0..<b.q0 + b.rows), k.rows(0..<b.keys), transposeB: true,
-                                      MutableMatrixView(base: scores + h * Ls * Ls + b.q0 * Ls, rows: b.rows, columns: b.keys, stride: Ls))
-                }
+                causalScores(q, k, into: scores + h * Ls * Ls)
             }
             SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: invNorm, bias: bias, rowsPerBias: Ls, causalOffset: 0)
             for h in 0..<NH {
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
-                for b in attentionBlocks(Ls) {
-                    MatmulKernel.gemm(MatrixView(base: scores + h * Ls * Ls + b.q0 * Ls, rows: b.rows, columns: b.keys, stride: Ls), v.rows(0..<b.keys),
-                                      MutableMatrixView(base: ctx + (row0 + b.q0) * C + h * HS, rows: b.rows, columns: HS, stride: C))
-                }
+                causalWeightedSum(scores + h * Ls * Ls, v, into: MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
             }
         }
     }
@@ -274,9 +299,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     }
 
     /// Backward of ``attentionForward``: dP = dctx Vᵀ, dV = Pᵀ dctx, dS = softmax'(dP) (scaled), dQ = dS K,
-    /// dK = dSᵀ Q, each over the causal blocks only: query block [q0, q0+n) reads keys [0, q0+n); key block [k0, k0+n)
-    /// gets contributions from queries [k0, Ls). Every row of dqkv belongs to exactly one segment, so it is written
-    /// (not accumulated).
+    /// dK = dSᵀ Q, each over the causal blocks only. Every row of dqkv belongs to exactly one segment, so it is
+    /// written (not accumulated).
     func attentionBackward(_ dctx: UnsafePointer<Float>, qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
                            dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, _ segments: [Segment]) {
         let t0 = profile == nil ? 0 : TrainingProfile.now()
@@ -285,33 +309,20 @@ public final class BloomTrainingModel: @unchecked Sendable {
         let invNorm = 1 / Float(HS).squareRoot()
         for s in segments {
             let Ls = s.length, row0 = s.row0
-            let base = qkv + row0 * 3 * C, dbase = dqkv + row0 * 3 * C, probs = att + s.attOffset
+            let base = qkv + row0 * 3 * C, probs = att + s.attOffset
+            // d q, d k, d v of head h: [Ls, HS] views into the fused dqkv rows.
+            let dView = { (h: Int, part: Int) in MutableMatrixView(base: dqkv + row0 * 3 * C + h * 3 * HS + part * HS, rows: Ls, columns: HS, stride: 3 * C) }
             for h in 0..<NH {
                 let dc = MatrixView(base: dctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C)
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
-                let ph = probs + h * Ls * Ls, dh = datt + h * Ls * Ls
-                let dv = dbase + h * 3 * HS + 2 * HS
-                for b in attentionBlocks(Ls) {
-                    MatmulKernel.gemm(dc.rows(b.q0..<b.q0 + b.rows), v.rows(0..<b.keys), transposeB: true,
-                                      MutableMatrixView(base: dh + b.q0 * Ls, rows: b.rows, columns: b.keys, stride: Ls))
-                    // dV[k0 ..< k0+n] = P[k0 ..< Ls, k0 ..< k0+n]ᵀ · dctx[k0 ..< Ls] (queries before k0 cannot see these keys).
-                    let k0 = b.q0
-                    MatmulKernel.gemm(MatrixView(base: ph + k0 * Ls + k0, rows: Ls - k0, columns: b.rows, stride: Ls), transposeA: true,
-                                      dc.rows(k0..<Ls), MutableMatrixView(base: dv + k0 * 3 * C, rows: b.rows, columns: HS, stride: 3 * C))
-                }
+                causalScores(dc, v, into: datt + h * Ls * Ls)
+                causalTransposedSum(probs + h * Ls * Ls, dc, into: dView(h, 2))
             }
             SoftmaxKernel.backward(datt, probs, datt, rows: NH * Ls, cols: Ls, scale: invNorm, rowsPerGroup: Ls, causalOffset: 0)
             for h in 0..<NH {
-                let dh = datt + h * Ls * Ls
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
-                let dq = dbase + h * 3 * HS, dk = dbase + h * 3 * HS + HS
-                for b in attentionBlocks(Ls) {
-                    MatmulKernel.gemm(MatrixView(base: dh + b.q0 * Ls, rows: b.rows, columns: b.keys, stride: Ls), k.rows(0..<b.keys),
-                                      MutableMatrixView(base: dq + b.q0 * 3 * C, rows: b.rows, columns: HS, stride: 3 * C))
-                    let k0 = b.q0
-                    MatmulKernel.gemm(MatrixView(base: dh + k0 * Ls + k0, rows: Ls - k0, columns: b.rows, stride: Ls), transposeA: true,
-                                      q.rows(k0..<Ls), MutableMatrixView(base: dk + k0 * 3 * C, rows: b.rows, columns: HS, stride: 3 * C))
-                }
+                causalWeightedSum(datt + h * Ls * Ls, k, into: dView(h, 0))
+                causalTransposedSum(datt + h * Ls * Ls, q, into: dView(h, 1))
             }
         }
     }
