@@ -42,8 +42,9 @@ public final class AdamWOptimizer: @unchecked Sendable {
 /// A non-positive `maxNorm` only measures.
 @discardableResult
 public func clipGradients(_ gradients: FlatBuffer, maxNorm: Float) -> Float {
-    if maxNorm <= 0 { return Float(ReductionKernel.sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()) }
-    return ReductionKernel.clipGlobalNorm([gradients.buffer], maxNorm: maxNorm)
+    let (norm, scale) = clipCoefficient(gradients, maxNorm: maxNorm)
+    if scale < 1 { ElementwiseKernel.scale(gradients.pointer, scale, gradients.pointer, count: gradients.count) }
+    return norm
 }
 
 /// The gradients' global L2 norm and the factor torch's clip_grad_norm_ would scale them by (1 within `maxNorm`,
