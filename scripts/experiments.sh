@@ -16,6 +16,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/lib/train_budget.sh
+source "$root/scripts/lib/train_budget.sh"
 which="${1:-all}"
 case "$which" in 1|2|3|4|all) ;; *) echo "usage: $0 [1|2|3|4|all]" >&2; exit 2 ;; esac
 
@@ -57,26 +59,8 @@ run_experiment() {
     rm -rf "$run/packed"
     "$bin/ecom-data" pack "$run/data" --tokenizer "$run/tokenizer.json" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
   fi
-  # Training as in main.sh: the budget counts across resumed sessions (metrics.jsonl's elapsed_s); train.done marks it spent.
-  elapsed() {
-    local e=0
-    [ -f "$model/metrics.jsonl" ] && e="$(grep -o '"elapsed_s": *[0-9.]*' "$model/metrics.jsonl" | tail -1 | grep -o '[0-9.]*$' || true)"
-    printf '%.0f' "${e:-0}"
-  }
-  if [ ! -f "$run/train.done" ]; then
-    local left=$(( train_seconds - $(elapsed) ))
-    if [ "$left" -gt 10 ]; then
-      echo "experiments: [$n] training: tiny preset, ${left}s of ${train_seconds}s left" >&2
-      "$bin/ecom-train" --data "$run/packed" --out "$model" --preset tiny --time-budget "$left" --resume \
-        --epochs 1 --lr 1e-3 --eval-every 100 --save-every 100 2>&1 | tee -a "$run/train.log" >&2
-      rm -rf "$run/eval" "$run/eval.txt"
-    fi
-    if [ $(( train_seconds - $(elapsed) )) -le 10 ] || tail -3 "$run/train.log" 2>/dev/null | grep -q "finished"; then
-      date -u +%FT%TZ > "$run/train.done"
-    else
-      echo "experiments: [$n] training interrupted; rerun to resume" >&2; return 1
-    fi
-  fi
+  # Training as in main.sh (scripts/lib/train_budget.sh), one epoch within the experiments' budget.
+  train_within_budget "$bin" "$run" "$train_seconds" "experiments: [$n]" --epochs 1 || return 1
   echo "experiments: [$n] evaluation: ecom-eval $eval_flags" >&2
   # shellcheck disable=SC2086
   "$bin/ecom-eval" --model "$model" $eval_flags --seed "$seed" --quiet --out "$run/eval" | tee "$run/eval.txt"

@@ -15,6 +15,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/lib/train_budget.sh
+source "$root/scripts/lib/train_budget.sh"
 bash scripts/setup.sh
 echo "main: building the tools (release; the first build takes a few minutes)" >&2
 swift build -c release >&2
@@ -64,36 +66,13 @@ else
   "$bin/ecom-data" pack "$run/data" --tokenizer "$run/tokenizer.json" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
 fi
 
-# 4. Training within a time budget. ecom-train's --time-budget counts one session, so a resumed run gets what is left
-#    of ECOM_TRAIN_SECONDS after the elapsed time recorded in metrics.jsonl; train.done marks a spent budget.
+# 4. Training within the time budget (scripts/lib/train_budget.sh; resumable). Three epochs by default, as EcomGPT
+#    trained (about 2,840 steps of 8 x 256 positions): one epoch takes about 290 s at the tiny shape's ~6,700
+#    positions/s on this packed data here, so the cosine schedule decays over about the budget (a slower machine stops
+#    part way down it). An interrupted run leaves no train.done: the evaluation below then uses random weights.
 model="$run/model"
-elapsed_seconds() {  # the last elapsed_s of the trainer's metrics (0 when none)
-  local e=0
-  [ -f "$model/metrics.jsonl" ] && e="$(grep -o '"elapsed_s": *[0-9.]*' "$model/metrics.jsonl" | tail -1 | grep -o '[0-9.]*$' || true)"
-  printf '%.0f' "${e:-0}"
-}
-if [ -f "$run/train.done" ]; then
-  echo "main: [4/5] training: already done ($model; remove $run/train.done to train further)" >&2
-elif [ ! -x "$bin/ecom-train" ]; then
-  echo "main: [4/5] training: skipped: ecom-train is not built in this checkout (it lands with issue 8)" >&2
-else
-  left=$(( train_seconds - $(elapsed_seconds) ))
-  if [ "$left" -gt 10 ]; then
-    echo "main: [4/5] training: tiny preset into $model, ${left}s of the ${train_seconds}s budget left" >&2
-    # Three epochs, as EcomGPT trained (about 2,840 steps of 8 x 256 positions): one epoch takes about 290 s at the
-    # tiny shape's ~6,700 positions/s on this packed data here, so the cosine schedule decays over about the budget
-    # (a slower machine stops part way down it); from scratch, a 1e-3 peak learning rate.
-    # shellcheck disable=SC2086
-    "$bin/ecom-train" --data "$run/packed" --out "$model" --preset tiny --time-budget "$left" --resume \
-      --epochs "${ECOM_TRAIN_EPOCHS:-3}" --lr 1e-3 --eval-every 100 --save-every 100 ${ECOM_TRAIN_ARGS:-} 2>&1 | tee -a "$run/train.log" >&2
-    rm -rf "$run/eval" "$run/eval.txt"  # the model changed: earlier evaluation results no longer apply
-  fi
-  # Done when the budget is spent or the trainer finished its steps (it exits after either; an interrupted run
-  # has neither and resumes next time).
-  if [ $(( train_seconds - $(elapsed_seconds) )) -le 10 ] || tail -3 "$run/train.log" 2>/dev/null | grep -q "finished"; then
-    date -u +%FT%TZ > "$run/train.done"
-  fi
-fi
+# shellcheck disable=SC2086
+train_within_budget "$bin" "$run" "$train_seconds" "main: [4/5]" --epochs "${ECOM_TRAIN_EPOCHS:-3}" ${ECOM_TRAIN_ARGS:-} || true
 
 # 5. Evaluation on the held-out tasks (resumable: finished examples are skipped).
 limit_args=(--limit "$eval_limit")
