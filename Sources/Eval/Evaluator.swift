@@ -36,16 +36,16 @@ public struct EvalRunStats: Sendable {
 
 /// Runs a model over evaluation examples, appending each finished example to a ``PredictionStore``.
 public final class Evaluator: @unchecked Sendable {
-    public let model: BloomModel
+    public let model: any CausalLanguageModel
     public let tokenizer: Tokenizer
 
-    public init(model: BloomModel, tokenizer: Tokenizer) {
+    public init(model: any CausalLanguageModel, tokenizer: Tokenizer) {
         self.model = model; self.tokenizer = tokenizer
     }
 
     /// Generation options for an example of `suite`.
     public func options(for suite: EvalSuite, settings s: EvalSettings) -> GenerationOptions {
-        var o = GenerationOptions(configuration: model.configuration,
+        var o = GenerationOptions(model: model,
                                   maxNewTokens: suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
         o.numBeams = suite == .ecomgpt ? s.beams : 1
         if suite == .uniner {
@@ -72,7 +72,7 @@ public final class Evaluator: @unchecked Sendable {
         defer { ComputeThreads.count = savedThreads }
 
         let queue = WorkQueue(count: units.count, stopAfter: s.stopAfter)
-        let models = (0..<workers).map { $0 == 0 ? model : BloomModel(configuration: model.configuration, weights: model.weights) }
+        let models = (0..<workers).map { $0 == 0 ? model : model.sharingWeights() }
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             while let u = queue.take() {
                 do {
@@ -111,7 +111,7 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     /// Generates a unit of examples of one suite (together when greedy) and extracts their answers.
-    func generate(_ unit: [EvalItem], model m: BloomModel, settings s: EvalSettings) -> ([EvalPrediction], Int) {
+    func generate(_ unit: [EvalItem], model m: any CausalLanguageModel, settings s: EvalSettings) -> ([EvalPrediction], Int) {
         let prompts = unit.map { PromptEncoding.encode($0.prompt, tokenizer: tokenizer, maxTokens: s.maxPromptTokens) }
         let outputs = m.generate(prompts: prompts.map(\.ids), options: options(for: unit[0].suite, settings: s))
         var results: [EvalPrediction] = []

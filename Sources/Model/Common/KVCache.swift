@@ -1,12 +1,12 @@
 // The key/value cache for incremental decoding: preallocated per layer to a fixed capacity, with the attention mask
-// of every cached position (left padding) so that ALiBi positions and padding follow HF transformers.
+// of every cached position (left padding) so that positions (ALiBi, rotary) and padding follow HF transformers.
 
 /// Keys and values of every layer for `batch` sequences, up to `capacity` positions.
 ///
-/// Layout per layer: `[B, NH, capacity, HS]` for keys and for values, so one head's cached keys are a contiguous
+/// Layout per layer: `[B, NH, capacity, HS]` (NH: key/value heads, fewer than query heads with grouped-query attention) for keys and for values, so one head's cached keys are a contiguous
 /// `[length, HS]` matrix. Nothing is reallocated while decoding: appending writes into the preallocated buffers;
 /// reordering beams gathers into a second buffer and swaps.
-public final class BloomKVCache: @unchecked Sendable {
+public final class KVCache: @unchecked Sendable {
     public let batch: Int
     public let capacity: Int
     public let layerCount: Int
@@ -25,12 +25,13 @@ public final class BloomKVCache: @unchecked Sendable {
     /// Floats per layer (keys or values).
     var layerSize: Int { batch * headCount * capacity * headDimension }
 
-    public init(configuration c: BloomConfiguration, batch: Int, capacity: Int) {
+    /// A cache of `layerCount` layers with `headCount` key/value heads of `headDimension` each.
+    public init(layerCount: Int, headCount: Int, headDimension: Int, batch: Int, capacity: Int) {
         precondition(batch > 0 && capacity > 0, "cache needs a positive batch and capacity")
         self.batch = batch; self.capacity = capacity
-        layerCount = c.layerCount; headCount = c.headCount; headDimension = c.headDimension
+        self.layerCount = layerCount; self.headCount = headCount; self.headDimension = headDimension
         mask = [Int32](repeating: 0, count: batch * capacity)
-        let n = c.layerCount * batch * c.headCount * capacity * c.headDimension
+        let n = layerCount * batch * headCount * capacity * headDimension
         keys = .allocate(capacity: n); keys.initialize(repeating: 0, count: n)
         values = .allocate(capacity: n); values.initialize(repeating: 0, count: n)
     }
@@ -38,6 +39,11 @@ public final class BloomKVCache: @unchecked Sendable {
     deinit {
         keys.deallocate(); values.deallocate()
         spareKeys?.deallocate(); spareValues?.deallocate()
+    }
+
+    /// Records the mask of `count` new positions after the cached ones (all ones when `newMask` is nil; `[B, count]`).
+    func recordMask(_ newMask: [Int32]?, count: Int) {
+        for b in 0..<batch { for i in 0..<count { mask[b * capacity + length + i] = newMask?[b * count + i] ?? 1 } }
     }
 
     /// Forgets the cached positions (the buffers are kept).

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Forward passes reuse one scratch workspace (so decoding allocates nothing per token); calls from several threads
 /// are serialised by a lock. Give each thread its own model to run them in parallel.
-public final class BloomModel: @unchecked Sendable {
+public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
     public let configuration: BloomConfiguration
     public let weights: BloomWeights
     let slopes: [Float]
@@ -27,41 +27,31 @@ public final class BloomModel: @unchecked Sendable {
         return BloomModel(configuration: config, weights: try BloomWeights.load(checkpoint, configuration: config, precision: precision))
     }
 
-    /// Which positions get logits.
-    public enum LogitRows: Sendable { case all, last }
-
-    /// Runs `ids` (`[B, T]` row-major, left-padded when rows differ in length) through the model, appending to
-    /// `cache` (which must have room for T more positions) and returns logits `[B, T, V]` or, with `.last`, `[B, V]`.
-    ///
-    /// `mask` (`[B, T]`, 1 for tokens and 0 for padding) defaults to all ones. Without a cache, a fresh one is used.
-    public func forward(ids: [Int32], batch: Int, mask: [Int32]? = nil, cache: BloomKVCache? = nil, logits rows: LogitRows = .all) -> Tensor {
-        precondition(batch > 0 && ids.count % batch == 0, "ids (\(ids.count)) must be batch (\(batch)) x length")
-        let t = ids.count / batch
-        let cache = cache ?? BloomKVCache(configuration: configuration, batch: batch, capacity: max(1, t))
-        let v = configuration.vocabSize
-        let n = rows == .last ? batch : batch * t
-        return step(ids: ids, mask: mask, cache: cache, last: rows == .last) { out in
-            Tensor(shape: rows == .last ? [batch, v] : [batch, t, v], storage: Array(UnsafeBufferPointer(start: out, count: n * v)))
-        }
+    public var vocabularySize: Int { configuration.vocabSize }
+    public var architecture: String { "bloom" }
+    public var specialTokens: SpecialTokenIds {
+        SpecialTokenIds(bos: configuration.bosTokenId.map(Int32.init), eos: configuration.eosTokenId.map { [Int32($0)] } ?? [],
+                        pad: configuration.padTokenId.map(Int32.init))
     }
+    public var parameterCount: Int { weights.parameterCount }
+    public var bytesPerToken: Int { weights.bytesPerToken }
+    public func makeCache(batch: Int, capacity: Int) -> KVCache { KVCache(configuration: configuration, batch: batch, capacity: capacity) }
+    public func sharingWeights() -> any CausalLanguageModel { BloomModel(configuration: configuration, weights: weights) }
 
     /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.
-    func step<R>(ids: [Int32], mask: [Int32]?, cache: BloomKVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last))
     }
 
     /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.
-    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: BloomKVCache, last: Bool) -> UnsafeMutablePointer<Float> {
+    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: KVCache, last: Bool) -> UnsafeMutablePointer<Float> {
         let c = configuration
+        validateStep(ids: ids, mask: newMask, cache: cache)
         let B = cache.batch, T = ids.count / B, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
-        precondition(ids.count == B * T && T > 0, "ids (\(ids.count)) must be \(B) x length")
-        precondition(cache.length + T <= cache.capacity, "KV cache full: \(cache.length) + \(T) > \(cache.capacity)")
-        if let newMask { precondition(newMask.count == B * T, "mask has \(newMask.count) entries, expected \(B * T)") }
-        for id in ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
         let P = cache.length, TK = P + T, N = B * T
-        for b in 0..<B { for i in 0..<T { cache.mask[b * cache.capacity + P + i] = newMask?[b * T + i] ?? 1 } }
+        cache.recordMask(newMask, count: T)
         let ws = workspace
         let hidden = ws.hidden.ensure(N * C)   // [N, C] residual stream
         let normed = ws.normed.ensure(N * C)   // [N, C] layer-norm output
@@ -148,23 +138,4 @@ public final class BloomModel: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Grow-only scratch buffers reused by every forward pass.
-final class Workspace: @unchecked Sendable {
-    final class Buffer {
-        private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        private var capacity = 1
-        func ensure(_ count: Int) -> UnsafeMutablePointer<Float> {
-            if count > capacity {
-                pointer.deallocate()
-                capacity = count
-                pointer = .allocate(capacity: count)
-            }
-            return pointer
-        }
-        deinit { pointer.deallocate() }
-    }
-    let hidden = Buffer(), normed = Buffer(), qkv = Buffer(), context = Buffer(), mlp = Buffer()
-    let scores = Buffer(), bias = Buffer(), logits = Buffer()
 }

@@ -36,13 +36,19 @@ public struct GenerationOptions: Sendable {
         self.eosTokenId = eosTokenId; self.padTokenId = padTokenId; self.stop = stop
     }
 
-    /// Defaults from the model's configuration (eos and pad ids).
+    /// Defaults from a BLOOM configuration (eos and pad ids).
     public init(configuration c: BloomConfiguration, maxNewTokens: Int = 20) {
         self.init(maxNewTokens: maxNewTokens, eosTokenId: c.eosTokenId.map(Int32.init), padTokenId: Int32(c.padTokenId ?? c.eosTokenId ?? 0))
     }
+
+    /// Defaults from a model's special tokens: its first eos id, and pad = the pad id, else eos, else 0 (HF's choice).
+    public init(model: any CausalLanguageModel, maxNewTokens: Int = 20) {
+        let t = model.specialTokens
+        self.init(maxNewTokens: maxNewTokens, eosTokenId: t.eos.first, padTokenId: t.pad ?? t.eos.first ?? 0)
+    }
 }
 
-extension BloomModel {
+extension CausalLanguageModel {
     /// Continues each prompt; returns the generated ids only (ending with eos when it was produced).
     ///
     /// Greedy and sampling run the prompts together, left-padded, with one KV cache; beam search runs each prompt
@@ -62,13 +68,13 @@ extension BloomModel {
     }
 
     func sampleOrGreedy(prompts: [[Int32]], options o: GenerationOptions, onToken: ((Int, Int32) -> Void)?) -> [[Int32]] {
-        let B = prompts.count, width = prompts.map(\.count).max()!, V = configuration.vocabSize
+        let B = prompts.count, width = prompts.map(\.count).max()!, V = vocabularySize
         var ids: [Int32] = [], mask: [Int32] = []
         for p in prompts {
             ids += [Int32](repeating: o.padTokenId, count: width - p.count) + p
             mask += [Int32](repeating: 0, count: width - p.count) + [Int32](repeating: 1, count: p.count)
         }
-        let cache = BloomKVCache(configuration: configuration, batch: B, capacity: width + o.maxNewTokens)
+        let cache = makeCache(batch: B, capacity: width + o.maxNewTokens)
         var rng = TensorRandom(seed: o.sampling?.seed ?? 0)
         var generated = [[Int32]](repeating: [], count: B)
         var finished = [Bool](repeating: false, count: B)

@@ -1,5 +1,6 @@
 // A model directory's weights: one `model.safetensors` or shards listed by `model.safetensors.index.json`
 // (HF transformers' layout), seen as one name → tensor map.
+import EcomTensor
 import Foundation
 
 /// The safetensors weights of a model directory, single-file or sharded.
@@ -55,6 +56,48 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
     public func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
         guard let i = owner[name] else { throw SafeTensorsError(file: directory.path, "no tensor named '\(name)'") }
         return try files[i].rawBytes(name)
+    }
+
+    /// A tensor widened to Float32 (F32, F16 or BF16 in the file), after checking it has `shape`.
+    /// `architecture` names the model in the dtype error ("BLOOM weights must be F32, F16 or BF16").
+    public func floats(_ name: String, shape: [Int], architecture: String) throws -> [Float] {
+        let file = self.file(of: name) ?? directory.path
+        guard let e = entry(name) else { throw SafeTensorsError(file: file, "no tensor named '\(name)'") }
+        guard e.shape == shape else {
+            throw SafeTensorsError(file: file, "tensor '\(name)' has shape \(e.shape), the configuration implies \(shape)")
+        }
+        let raw = try rawBytes(name)
+        var out = [Float](repeating: 0, count: e.count)
+        switch e.dtype {
+        case .f32: out.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+        case .f16, .bf16:
+            var bits = [UInt16](repeating: 0, count: e.count)
+            bits.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+            bits.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    if e.dtype == .f16 { HalfPrecision.fromFloat16(b, o) } else { HalfPrecision.fromBFloat16(b, o) }
+                }
+            }
+        default:
+            throw SafeTensorsError(file: file, "tensor '\(name)' has dtype \(e.dtype.rawValue); \(architecture) weights must be F32, F16 or BF16")
+        }
+        return out
+    }
+
+    /// Compares the checkpoint's names with `expected` (strict loading): an error listing every missing and
+    /// unexpected key, or nothing.
+    public func checkNames(expected: Set<String>, optional: Set<String> = [], architecture: String) throws {
+        let present = Set(names)
+        let missing = expected.subtracting(present).sorted()
+        let unexpected = names.filter { !expected.contains($0) && !optional.contains($0) }
+        if missing.isEmpty && unexpected.isEmpty { return }
+        func list(_ names: [String]) -> String {
+            names.count <= 12 ? names.joined(separator: ", ") : names.prefix(12).joined(separator: ", ") + ", … (\(names.count) in all)"
+        }
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing keys: " + list(missing)) }
+        if !unexpected.isEmpty { parts.append("unexpected keys: " + list(unexpected)) }
+        throw SafeTensorsError(file: directory.path, "checkpoint does not match the \(architecture) configuration: " + parts.joined(separator: "; "))
     }
 
     /// Sizes of the weight files in bytes, by file name.

@@ -81,27 +81,7 @@ public struct BloomConfiguration: Codable, Sendable, Equatable {
 
     /// Reads `directory/config.json`; errors name the file.
     public static func load(directory: URL) throws -> BloomConfiguration {
-        let url = directory.appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigurationError(file: url.path, message: "cannot read: \(error.localizedDescription)") }
-        do { return try JSONDecoder().decode(BloomConfiguration.self, from: data) } catch let e as DecodingError {
-            throw ConfigurationError(file: url.path, message: describe(e))
-        }
-    }
-
-    private static func describe(_ e: DecodingError) -> String {
-        switch e {
-        case .dataCorrupted(let c): return (c.codingPath.map(\.stringValue).joined(separator: ".") + " " + c.debugDescription).trimmingCharacters(in: .whitespaces)
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c):
-            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
-        @unknown default: return "\(e)"
-        }
+        try ConfigurationFile.decode(BloomConfiguration.self, directory: directory)
     }
 }
 
-/// A config.json that cannot be used; names the file.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "\(file): \(message)" }
-}

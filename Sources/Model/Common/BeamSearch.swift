@@ -2,7 +2,7 @@
 // running and finished beams kept apart, length penalty, early_stopping True/False/"never" heuristics).
 import Foundation
 
-extension BloomModel {
+extension CausalLanguageModel {
     /// One prompt's beam search; returns the best finished hypothesis' generated ids.
     ///
     /// Each step (HF's names in parentheses): log-softmax of every running beam's next-token logits plus the beam's
@@ -15,10 +15,10 @@ extension BloomModel {
     /// the worst finished score (`_check_early_stop_heuristic`). Masking uses HF's additive -1e9 in Float32, so
     /// scores and ties come out as HF computes them.
     func beamSearch(prompt: [Int32], options o: GenerationOptions) -> [Int32] {
-        let K = o.numBeams, V = configuration.vocabSize, L = prompt.count, maxLength = L + o.maxNewTokens
+        let K = o.numBeams, V = vocabularySize, L = prompt.count, maxLength = L + o.maxNewTokens
         let keep = max(2, 1 + (o.eosTokenId == nil ? 0 : 1)) * K
         let veto: Float = -1.0e9
-        let cache = BloomKVCache(configuration: configuration, batch: K, capacity: maxLength)
+        let cache = makeCache(batch: K, capacity: maxLength)
         var running = [[Int32]](repeating: [], count: K)
         var runningScores = [Float](repeating: veto, count: K)
         runningScores[0] = 0
@@ -98,7 +98,7 @@ extension BloomModel {
     }
 }
 
-extension BloomModel {
+extension CausalLanguageModel {
     /// ``topIndices(_:count:)`` for tests.
     public static func topIndicesForTesting(_ values: [Float], count: Int) -> [Int] { topIndices(values, count: count) }
 }

@@ -79,8 +79,8 @@ public enum ModelRequests {
     }
 
     /// `{"logits": [[float]]}` for one forward request: every position, or the last only.
-    public static func forwardLine(_ model: BloomModel, _ request: ModelRequest, lastOnly: Bool) -> String {
-        let v = model.configuration.vocabSize
+    public static func forwardLine(_ model: any CausalLanguageModel, _ request: ModelRequest, lastOnly: Bool) -> String {
+        let v = model.vocabularySize
         let out = model.forward(ids: request.ids, batch: 1, mask: request.attentionMask, logits: lastOnly ? .last : .all)
         let rows = out.count / v
         var s = "{\"logits\":["

@@ -63,45 +63,13 @@ public struct BloomWeights: Sendable {
     /// the tensor whose shape or dtype does not fit.
     public static func load(_ checkpoint: SafeTensorsCheckpoint, configuration c: BloomConfiguration,
                             precision: WeightPrecision = .float32) throws -> BloomWeights {
-        let names = checkpoint.names
-        let prefix = names.contains { $0.hasPrefix("transformer.") } ? "transformer." : ""
+        let prefix = checkpoint.names.contains { $0.hasPrefix("transformer.") } ? "transformer." : ""
         let expected = expectedShapes(c)
         let headName = "lm_head.weight"
-        let present = Set(names)
-        var missing = expected.keys.map { prefix + $0 }.filter { !present.contains($0) }
-        if !c.tieWordEmbeddings && !present.contains(headName) { missing.append(headName) }
-        let known = Set(expected.keys.map { prefix + $0 }).union([headName])
-        let unexpected = names.filter { !known.contains($0) }
-        if !missing.isEmpty || !unexpected.isEmpty {
-            var parts: [String] = []
-            if !missing.isEmpty { parts.append("missing keys: " + list(missing.sorted())) }
-            if !unexpected.isEmpty { parts.append("unexpected keys: " + list(unexpected)) }
-            throw SafeTensorsError(file: checkpoint.directory.path, "checkpoint does not match the BLOOM configuration: " + parts.joined(separator: "; "))
-        }
-
+        try checkpoint.checkNames(expected: Set(expected.keys.map { prefix + $0 }).union(c.tieWordEmbeddings ? [] : [headName]),
+                                  optional: [headName], architecture: "BLOOM")
         func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
-            let full = name == headName ? name : prefix + name
-            let file = checkpoint.file(of: full) ?? checkpoint.directory.path
-            guard let e = checkpoint.entry(full) else { throw SafeTensorsError(file: file, "no tensor named '\(full)'") }
-            guard e.shape == shape else {
-                throw SafeTensorsError(file: file, "tensor '\(full)' has shape \(e.shape), the configuration implies \(shape)")
-            }
-            let raw = try checkpoint.rawBytes(full)
-            var out = [Float](repeating: 0, count: e.count)
-            switch e.dtype {
-            case .f32: out.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
-            case .f16, .bf16:
-                var bits = [UInt16](repeating: 0, count: e.count)
-                bits.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
-                bits.withUnsafeBufferPointer { b in
-                    out.withUnsafeMutableBufferPointer { o in
-                        if e.dtype == .f16 { HalfPrecision.fromFloat16(b, o) } else { HalfPrecision.fromBFloat16(b, o) }
-                    }
-                }
-            default:
-                throw SafeTensorsError(file: file, "tensor '\(full)' has dtype \(e.dtype.rawValue); BLOOM weights must be F32, F16 or BF16")
-            }
-            return out
+            try checkpoint.floats(name == headName ? name : prefix + name, shape: shape, architecture: "BLOOM")
         }
         func matrix(_ name: String, _ shape: [Int]) throws -> WeightMatrix {
             WeightMatrix(rows: shape[0], columns: shape[1], floats: try floats(name, shape)).converted(to: precision)
@@ -127,10 +95,6 @@ public struct BloomWeights: Sendable {
             wordEmbeddings: try matrix("word_embeddings.weight", [c.vocabSize, c.hiddenSize]),
             embeddingLayerNorm: try norm("word_embeddings_layernorm"), blocks: blocks,
             finalLayerNorm: try norm("ln_f"), lmHead: head)
-    }
-
-    private static func list(_ names: [String]) -> String {
-        names.count <= 12 ? names.joined(separator: ", ") : names.prefix(12).joined(separator: ", ") + ", … (\(names.count) in all)"
     }
 
     /// Random weights (normal, std 0.02 as HF initialises BLOOM; layer norms 1 and 0), for benchmarks and tests.

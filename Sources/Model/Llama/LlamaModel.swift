@@ -1,0 +1,148 @@
+// Llama's forward pass (transformers' LlamaForCausalLM): token embeddings, decoder layers of RMSNorm, grouped-query
+// self-attention with rotary embeddings and a SwiGLU MLP (each with a residual), final RMSNorm, LM head (tied or
+// not); incremental with a KV cache, positions from the attention mask as transformers' generate computes them.
+import EcomTensor
+import Foundation
+
+/// A Llama-family causal language model ready for inference.
+///
+/// Forward passes reuse one scratch workspace; calls from several threads are serialised by a lock. Use
+/// ``sharingWeights()`` to run in parallel.
+public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
+    public let configuration: LlamaConfiguration
+    public let weights: LlamaWeights
+    let rotary: RotaryEmbedding
+    let workspace = Workspace()
+    private let lock = NSLock()
+
+    public init(configuration: LlamaConfiguration, weights: LlamaWeights) {
+        self.configuration = configuration
+        self.weights = weights
+        rotary = RotaryEmbedding(dimension: configuration.headDimension, base: configuration.ropeTheta)
+    }
+
+    /// Loads an HF directory (config.json and model.safetensors or a sharded index) strictly.
+    public static func load(directory: URL, precision: WeightPrecision = .float32) throws -> LlamaModel {
+        let config = try LlamaConfiguration.load(directory: directory)
+        let checkpoint = try SafeTensorsCheckpoint(directory: directory)
+        return LlamaModel(configuration: config, weights: try LlamaWeights.load(checkpoint, configuration: config, precision: precision))
+    }
+
+    public var vocabularySize: Int { configuration.vocabSize }
+    public var architecture: String { "llama" }
+    public var specialTokens: SpecialTokenIds {
+        SpecialTokenIds(bos: configuration.bosTokenId.map(Int32.init), eos: configuration.eosTokenIds.map(Int32.init),
+                        pad: configuration.padTokenId.map(Int32.init))
+    }
+    public var parameterCount: Int { weights.parameterCount }
+    public var bytesPerToken: Int { weights.bytesPerToken }
+    public func sharingWeights() -> any CausalLanguageModel { LlamaModel(configuration: configuration, weights: weights) }
+    public func makeCache(batch: Int, capacity: Int) -> KVCache {
+        let c = configuration
+        return KVCache(layerCount: c.layerCount, headCount: c.keyValueHeadCount, headDimension: c.headDimension, batch: batch, capacity: capacity)
+    }
+
+    public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last))
+    }
+
+    /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.
+    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: KVCache, last: Bool) -> UnsafeMutablePointer<Float> {
+        let c = configuration
+        validateStep(ids: ids, mask: newMask, cache: cache)
+        let B = cache.batch, T = ids.count / B, C = c.hiddenSize, NH = c.headCount, KVH = c.keyValueHeadCount
+        let HS = c.headDimension, I = c.intermediateSize, V = c.vocabSize, group = NH / KVH
+        let P = cache.length, TK = P + T, N = B * T
+        cache.recordMask(newMask, count: T)
+        let ws = workspace
+        let hidden = ws.hidden.ensure(N * C)            // [N, C] residual stream
+        let normed = ws.normed.ensure(N * C)            // [N, C] RMSNorm output
+        let q = ws.qkv.ensure(N * NH * HS)              // [N, NH, HS]
+        let k = ws.keys.ensure(N * KVH * HS)            // [N, KVH, HS]
+        let v = ws.values.ensure(N * KVH * HS)          // [N, KVH, HS]
+        let context = ws.context.ensure(N * NH * HS)    // [N, NH*HS] attention output before o_proj
+        let gate = ws.mlp.ensure(N * I)                 // [N, I]
+        let up = ws.up.ensure(N * I)                    // [N, I]
+        let scores = ws.scores.ensure(T * TK)           // [T, TK] one head's scores
+        let bias = ws.bias.ensure(B * TK)               // [B, TK] 0 for tokens, -inf for padded keys
+        let half = HS / 2
+        let cosTable = ws.cos.ensure(N * half), sinTable = ws.sin.ensure(N * half)  // [N, HS/2]
+
+        // Positions: cumsum(mask) - 1 over every position so far (1 at padding), as transformers' generate builds
+        // position_ids for a left-padded batch; padded keys get -inf.
+        for b in 0..<B {
+            var count = 0
+            for j in 0..<TK {
+                let m = cache.mask[b * cache.capacity + j]
+                count += Int(m)
+                bias[b * TK + j] = m == 0 ? -.infinity : 0
+                if j >= P {
+                    let n = b * T + j - P
+                    rotary.angles(position: m == 0 ? 1 : count - 1, cos: cosTable + n * half, sin: sinTable + n * half)
+                }
+            }
+        }
+
+        for (n, id) in ids.enumerated() { weights.embeddings.copyRow(Int(id), to: hidden + n * C) }
+
+        let scale = 1 / Float(HS).squareRoot()
+        for (l, layer) in weights.layers.enumerated() {
+            layer.inputNorm.withUnsafeBufferPointer {
+                RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
+            }
+            layer.query.multiply(normed, rows: N, into: q)
+            layer.key.multiply(normed, rows: N, into: k)
+            layer.value.multiply(normed, rows: N, into: v)
+            for n in 0..<N {
+                rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half)
+                rotary.apply(k + n * KVH * HS, heads: KVH, cos: cosTable + n * half, sin: sinTable + n * half)
+            }
+            // Append the new keys and values to the cache.
+            for b in 0..<B { for h in 0..<KVH {
+                let kDst = cache.keys(layer: l, b: b, h: h) + P * HS, vDst = cache.values(layer: l, b: b, h: h) + P * HS
+                for i in 0..<T {
+                    let src = (b * T + i) * KVH * HS + h * HS
+                    (kDst + i * HS).update(from: k + src, count: HS)
+                    (vDst + i * HS).update(from: v + src, count: HS)
+                }
+            } }
+            // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
+            // reads key/value head h / group (transformers' repeat_kv).
+            for b in 0..<B {
+                for h in 0..<NH {
+                    let keys = MatrixView(base: cache.keys(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)
+                    let values = MatrixView(base: cache.values(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)
+                    let qh = MatrixView(base: q + b * T * NH * HS + h * HS, rows: T, columns: HS, stride: NH * HS)
+                    MatmulKernel.gemm(qh, keys, transposeB: true, MutableMatrixView(base: scores, rows: T, columns: TK, stride: TK))
+                    SoftmaxKernel.forward(scores, scores, rows: T, cols: TK, scale: scale, bias: bias + b * TK, rowsPerBias: T, causalOffset: P)
+                    MatmulKernel.gemm(MatrixView(base: scores, rows: T, columns: TK, stride: TK), values,
+                                      MutableMatrixView(base: context + b * T * NH * HS + h * HS, rows: T, columns: HS, stride: NH * HS))
+                }
+            }
+            let attention = normed  // the normed input is no longer needed: o_proj writes over it
+            layer.output.multiply(context, rows: N, into: attention)
+            ElementwiseKernel.add(attention, hidden, hidden, count: N * C)
+            layer.postAttentionNorm.withUnsafeBufferPointer {
+                RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
+            }
+            layer.gate.multiply(normed, rows: N, into: gate)
+            layer.up.multiply(normed, rows: N, into: up)
+            SwiGLUKernel.forward(gate: gate, up: up, gate, count: N * I)
+            layer.down.multiply(gate, rows: N, into: normed)
+            ElementwiseKernel.add(normed, hidden, hidden, count: N * C)
+        }
+        cache.length += T
+
+        // Final norm and LM head on the rows that need logits.
+        let rows = last ? B : N
+        if last { for b in 0..<B { (normed + b * C).update(from: hidden + (b * T + T - 1) * C, count: C) } }
+        weights.finalNorm.withUnsafeBufferPointer {
+            RMSNormKernel.forward(last ? normed : hidden, weight: $0.baseAddress!, normed, rows: rows, cols: C, eps: c.rmsNormEpsilon)
+        }
+        let logits = ws.logits.ensure(rows * V)
+        (weights.lmHead ?? weights.embeddings).multiply(normed, rows: rows, into: logits)
+        return logits
+    }
+}

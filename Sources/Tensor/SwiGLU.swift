@@ -1,0 +1,31 @@
+// SwiGLU (Shazeer 2020), Llama's MLP activation: y = silu(gate) * up with silu(x) = x * sigmoid(x) = x / (1 + e^-x).
+import Foundation
+
+/// The gated SiLU product of Llama's MLP.
+public enum SwiGLUKernel {
+    /// Forward (reference, libm exp): out[i] = gate[i] / (1 + e^-gate[i]) * up[i]. `out` may alias either input.
+    public static func forwardReference(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            out[i] = g / (1 + Foundation.exp(-g)) * up[i]
+        }
+    }
+
+    /// Forward (SIMD, parallel over chunks). `out` may alias either input.
+    public static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        ComputeThreads.forEachChunk(count, minPerChunk: 1 << 15) { _, range in
+            let w = FloatVector.scalarCount
+            var i = range.lowerBound
+            while i + w <= range.upperBound {
+                let g = loadVector(gate, i)
+                storeVector(g / (vectorExp(-g) + 1) * loadVector(up, i), out, i)
+                i += w
+            }
+            while i < range.upperBound {
+                let g = gate[i]
+                out[i] = g / (scalarExp(-g) + 1) * up[i]
+                i += 1
+            }
+        }
+    }
+}
