@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "EcomInstruct", targets: ["EcomInstruct"]),
         .library(name: "EcomMetrics", targets: ["EcomMetrics"]),
         .library(name: "EcomEval", targets: ["EcomEval"]),
+        .library(name: "EcomLoader", targets: ["EcomLoader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,9 +43,12 @@ let package = Package(
         .target(
             name: "EcomInstruct", dependencies: ["EcomTokenizer", "CZstd"], path: "Sources/Instruct",
             resources: [.copy("Resources/raw_sample.jsonl")]),
+        // A model with its tokenizer and chat template (HF directory or GGUF), and the GGUF import: the one library
+        // on both EcomModel and EcomTokenizer, so that neither depends on the other.
+        .target(name: "EcomLoader", dependencies: ["EcomModel", "EcomTokenizer"], path: "Sources/Loader"),
         // The evaluation harness needs the model, the prompts, the tokenizer and the metrics: the one library on all of them.
         .target(
-            name: "EcomEval", dependencies: ["EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor"],
+            name: "EcomEval", dependencies: ["EcomModel", "EcomLoader", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor"],
             path: "Sources/Eval"),
 
         // Tools: thin @main commands composing the libraries; EcomToolSupport holds their shared input/output code.
@@ -58,7 +62,7 @@ let package = Package(
             path: "Sources/Tools/ecom-data"),
         .executableTarget(
             name: "ecom-model",
-            dependencies: ["EcomToolSupport", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", "EcomLoader", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-model"),
         .executableTarget(
             name: "ecom-train",
@@ -66,11 +70,11 @@ let package = Package(
             path: "Sources/Tools/ecom-train"),
         .executableTarget(
             name: "ecom-generate",
-            dependencies: ["EcomToolSupport", "EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", "EcomLoader", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-generate"),
         .executableTarget(
             name: "ecom-eval",
-            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",
@@ -90,7 +94,7 @@ let package = Package(
             name: "TensorTests", dependencies: ["EcomTensor", "COpenBLAS", "EcomTestSupport"],
             path: "Tests/TensorTests"),
         .testTarget(
-            name: "ModelTests", dependencies: ["EcomModel", "EcomTestSupport"], path: "Tests/ModelTests"),
+            name: "ModelTests", dependencies: ["EcomModel", "EcomLoader", "EcomTokenizer", "EcomTestSupport"], path: "Tests/ModelTests"),
         .testTarget(
             name: "MetricsTests", dependencies: ["EcomMetrics", "EcomTestSupport"], path: "Tests/MetricsTests"),
         .testTarget(

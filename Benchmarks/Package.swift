@@ -22,8 +22,14 @@ let package = Package(
             name: "bench-model", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-model"),
         .executableTarget(
+            name: "bench-llama", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            path: "Sources/bench-llama"),
+        .executableTarget(
             name: "bench-train", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-train"),
+        .executableTarget(
+            name: "bench-quant", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
+            path: "Sources/bench-quant"),
         .executableTarget(
             name: "bench-tensor", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-tensor"),

@@ -18,19 +18,36 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public var maxPromptTokens: Int
     public var uniNERMaxNewTokens: Int
     public var seed: UInt64
+    /// How prompts were rendered: "plain" (the papers' prompt text) or a chat template ("chatml").
+    public var template: String
 
     enum CodingKeys: String, CodingKey {
-        case model, precision, beams, seed
+        case model, precision, beams, seed, template
         case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint"
         case maxNewTokens = "max_new_tokens", maxPromptTokens = "max_prompt_tokens", uniNERMaxNewTokens = "uniner_max_new_tokens"
     }
 
     public init(model: String, modelFingerprint: String, tokenizerFingerprint: String, precision: String = "float32",
                 beams: Int = 4, maxNewTokens: Int = 164, maxPromptTokens: Int = PromptEncoding.defaultMaxTokens,
-                uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0) {
+                uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0, template: String = "plain") {
         self.model = model; self.modelFingerprint = modelFingerprint; self.tokenizerFingerprint = tokenizerFingerprint
         self.precision = precision; self.beams = beams; self.maxNewTokens = maxNewTokens; self.maxPromptTokens = maxPromptTokens
-        self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed
+        self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed; self.template = template
+    }
+
+    /// Decodes eval-config.json; files written before chat templates existed have no "template" (they are "plain").
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        modelFingerprint = try c.decode(String.self, forKey: .modelFingerprint)
+        tokenizerFingerprint = try c.decode(String.self, forKey: .tokenizerFingerprint)
+        precision = try c.decode(String.self, forKey: .precision)
+        beams = try c.decode(Int.self, forKey: .beams)
+        maxNewTokens = try c.decode(Int.self, forKey: .maxNewTokens)
+        maxPromptTokens = try c.decode(Int.self, forKey: .maxPromptTokens)
+        uniNERMaxNewTokens = try c.decode(Int.self, forKey: .uniNERMaxNewTokens)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        template = try c.decodeIfPresent(String.self, forKey: .template) ?? "plain"
     }
 
     public static let fileName = "eval-config.json"
@@ -48,6 +65,7 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         check("max prompt tokens", maxPromptTokens, other.maxPromptTokens)
         check("UniversalNER max new tokens", uniNERMaxNewTokens, other.uniNERMaxNewTokens)
         check("seed", seed, other.seed)
+        check("prompt template", template, other.template)
         return out
     }
 
@@ -82,8 +100,9 @@ public enum Fingerprint {
         return XXH64.hex(h)
     }
 
-    /// The model directory's config.json and safetensors files (sorted by name).
+    /// The model directory's config.json and safetensors files (sorted by name), or a GGUF file's bytes.
     public static func model(_ dir: URL) throws -> String {
+        if dir.pathExtension.lowercased() == "gguf" { return try files([dir]) }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         let weights = names.filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !weights.isEmpty else { throw EvalError("\(dir.path): no .safetensors file in the model directory") }

@@ -1,6 +1,7 @@
 // Evaluation examples: EcomGPT's held-out tasks rendered with the paper's evaluation prompt (head + test_prompt,
 // Alibaba-NLP/EcomGPT) and UniversalNER's sets with the released model's conversation prompt (universal-ner).
 import EcomInstruct
+import EcomTokenizer
 import Foundation
 
 /// Which benchmark an example belongs to (decides decoding, answer extraction and scoring).
@@ -24,11 +25,20 @@ public struct EvalItem: Sendable, Equatable {
     /// The input text (NER scoring labels its characters).
     public var text: String
     public var labelSeparator: String
+    /// The prompt as chat turns, for models with a chat template (the last turn is the user's question).
+    public var turns: [ChatMessage]
 
     public init(task: String, id: String, suite: EvalSuite, taskType: String, prompt: String, reference: String,
-                text: String, labelSeparator: String = ", ") {
+                text: String, labelSeparator: String = ", ", turns: [ChatMessage]? = nil) {
         self.task = task; self.id = id; self.suite = suite; self.taskType = taskType; self.prompt = prompt
         self.reference = reference; self.text = text; self.labelSeparator = labelSeparator
+        self.turns = turns ?? [ChatMessage(role: "user", content: prompt)]
+    }
+
+    /// The prompt text for a model with `template`: the papers' text with `.plain`, else the turns rendered with the
+    /// template and the assistant's turn opened.
+    public func promptText(_ template: ChatTemplate) -> String {
+        template.kind == .plain ? prompt : template.render(turns, addGenerationPrompt: true)
     }
 
     /// The key identifying the example across runs.
@@ -83,7 +93,11 @@ public enum EvalItems {
     public static func uniNER(_ examples: [UniversalNERExample], dataset: String, limit: Int? = nil) -> [EvalItem] {
         examples.prefix(limit ?? Int.max).enumerated().map { i, e in
             EvalItem(task: "UniNER-\(dataset)", id: "\(i):\(e.type)", suite: .uniner, taskType: "NER",
-                     prompt: UniversalNERTemplate.prompt(passage: e.passage, type: e.type), reference: e.answer, text: e.passage)
+                     prompt: UniversalNERTemplate.prompt(passage: e.passage, type: e.type), reference: e.answer, text: e.passage,
+                     turns: [ChatMessage(role: "system", content: UniversalNERTemplate.system),
+                             ChatMessage(role: "user", content: "Text: \(e.passage)"),
+                             ChatMessage(role: "assistant", content: UniversalNERTemplate.readReply),
+                             ChatMessage(role: "user", content: UniversalNERTemplate.question(type: e.type))])
         }
     }
 

@@ -1,14 +1,16 @@
 // One evaluation from start to report (what `ecom-eval` runs): load the model and examples, check the directory's
 // configuration, generate what is missing, score, write summary.json and report.html.
 import EcomInstruct
+import EcomLoader
 import EcomModel
 import EcomTokenizer
 import Foundation
 
 /// What to evaluate and where.
 public struct EvalRunRequest: Sendable {
+    /// An HF directory (BLOOM or Llama) or a `.gguf` file.
     public var modelDirectory: URL
-    /// tokenizer.json (default: the model directory's).
+    /// tokenizer.json (default: the model's: the directory's tokenizer.json, or rebuilt from the GGUF).
     public var tokenizerFile: URL?
     /// The EcomGPT data directory (task folders) and the task list (default: its held_out_tasks.txt).
     public var ecomGPTDirectory: URL?
@@ -22,7 +24,10 @@ public struct EvalRunRequest: Sendable {
     /// Examples per task (nil: all).
     public var limit: Int?
     public var seed: UInt64 = 0
-    public var precision: WeightPrecision = .float32
+    /// Weights in memory (nil: Float32 for directories, the file's blocks for GGUF).
+    public var precision: WeightPrecision?
+    /// Forces the prompt template (nil: the model's chat template when it has one, else the papers' plain prompts).
+    public var template: ChatTemplate.Kind?
     public var settings = EvalSettings()
     public var outDirectory: URL
     /// Clears earlier predictions made with other settings instead of refusing.
@@ -55,19 +60,20 @@ public enum EvalRun {
             throw EvalError("beams, token limits, batch size and workers must be at least 1")
         }
         if let limit = r.limit, limit < 1 { throw EvalError("the limit must be at least 1") }
-        let tokenizerURL = r.tokenizerFile ?? r.modelDirectory.appendingPathComponent("tokenizer.json")
+        let isGGUF = ModelLoader.isGGUF(r.modelDirectory)
+        let tokenizerURL = r.tokenizerFile ?? (isGGUF ? r.modelDirectory : r.modelDirectory.appendingPathComponent("tokenizer.json"))
         guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
             throw EvalError("\(tokenizerURL.path): no tokenizer (the model directory should hold tokenizer.json; or give --tokenizer)")
         }
-        let tokenizer = try Tokenizer(contentsOf: tokenizerURL)
-        let model = try BloomModel.load(directory: r.modelDirectory, precision: r.precision)
-        guard tokenizer.vocabularySize <= model.configuration.vocabSize else {
-            throw EvalError("\(tokenizerURL.path): the tokenizer has \(tokenizer.vocabularySize) tokens, the model only \(model.configuration.vocabSize)")
-        }
+        let bundle = try ModelBundle.load(r.modelDirectory, precision: r.precision, tokenizerFile: r.tokenizerFile, template: r.template)
+        let model = bundle.model
+        guard let tokenizer = bundle.tokenizer else { throw EvalError("\(tokenizerURL.path): no tokenizer") }
+        let precisionName = r.precision?.rawValue ?? (isGGUF ? WeightPrecision.native.rawValue : WeightPrecision.float32.rawValue)
         let config = EvalConfiguration(
             model: r.modelDirectory.standardizedFileURL.path, modelFingerprint: try Fingerprint.model(r.modelDirectory),
-            tokenizerFingerprint: try Fingerprint.files([tokenizerURL]), precision: r.precision.rawValue, beams: s.beams,
-            maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed)
+            tokenizerFingerprint: try Fingerprint.files([tokenizerURL]), precision: precisionName, beams: s.beams,
+            maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed,
+            template: bundle.chatTemplate.kind.rawValue)
 
         var items: [EvalItem] = []
         if let root = r.ecomGPTDirectory {
@@ -98,14 +104,15 @@ public enum EvalRun {
         let resumed = items.filter { store.contains($0.key) }.count
         if resumed > 0 { log("eval: resuming: \(resumed) of \(items.count) examples already done") }
 
-        let stats = try Evaluator(model: model, tokenizer: tokenizer).run(items, store: store, settings: s)
+        let stats = try Evaluator(model: model, tokenizer: tokenizer, chatTemplate: bundle.chatTemplate).run(items, store: store, settings: s)
         let rows = try EvalScoring.rows(tasks: tasks, items: items, predictions: store.predictions)
         let average = EvalScoring.ecomGPTAverage(rows)
         let summary = EvalSummary(configuration: config, tasks: rows, ecomGPTAverage: average, limit: r.limit,
                                   examples: items.count, generatedThisRun: stats.generated, secondsThisRun: stats.seconds)
         try AtomicFile.write(summary.encoded(), to: out.appendingPathComponent(EvalSummary.fileName))
         var notes = [
-            "model: \(config.model) (\(model.weights.parameterCount) parameters, files \(config.modelFingerprint))",
+            "model: \(config.model) (\(model.architecture), \(model.parameterCount) parameters, weights \(precisionName), files \(config.modelFingerprint))",
+            "prompts: \(bundle.chatTemplate.kind == .plain ? "the papers' plain prompt text" : "rendered with the model's \(bundle.chatTemplate.kind.rawValue) chat template")",
             "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
             "examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored",
         ]

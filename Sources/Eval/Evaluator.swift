@@ -38,9 +38,11 @@ public struct EvalRunStats: Sendable {
 public final class Evaluator: @unchecked Sendable {
     public let model: any CausalLanguageModel
     public let tokenizer: Tokenizer
+    /// How prompts are rendered (`.plain`: the papers' prompt text as is).
+    public let chatTemplate: ChatTemplate
 
-    public init(model: any CausalLanguageModel, tokenizer: Tokenizer) {
-        self.model = model; self.tokenizer = tokenizer
+    public init(model: any CausalLanguageModel, tokenizer: Tokenizer, chatTemplate: ChatTemplate = ChatTemplate(kind: .plain)) {
+        self.model = model; self.tokenizer = tokenizer; self.chatTemplate = chatTemplate
     }
 
     /// Generation options for an example of `suite`.
@@ -48,6 +50,7 @@ public final class Evaluator: @unchecked Sendable {
         var o = GenerationOptions(model: model,
                                   maxNewTokens: suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
         o.numBeams = suite == .ecomgpt ? s.beams : 1
+        if let end = chatTemplate.endOfTurn, let id = tokenizer.id(forToken: end) { o.eosTokenId = Int32(id) }
         if suite == .uniner {
             // Greedy continuations do not depend on later tokens, so stopping at the next user turn (where the answer
             // is cut anyway) changes no answer and saves time. Beam search is left to run as the paper's did: a stop
@@ -112,7 +115,7 @@ public final class Evaluator: @unchecked Sendable {
 
     /// Generates a unit of examples of one suite (together when greedy) and extracts their answers.
     func generate(_ unit: [EvalItem], model m: any CausalLanguageModel, settings s: EvalSettings) -> ([EvalPrediction], Int) {
-        let prompts = unit.map { PromptEncoding.encode($0.prompt, tokenizer: tokenizer, maxTokens: s.maxPromptTokens) }
+        let prompts = unit.map { PromptEncoding.encode($0.promptText(chatTemplate), tokenizer: tokenizer, maxTokens: s.maxPromptTokens) }
         let outputs = m.generate(prompts: prompts.map(\.ids), options: options(for: unit[0].suite, settings: s))
         var results: [EvalPrediction] = []
         for (i, item) in unit.enumerated() {

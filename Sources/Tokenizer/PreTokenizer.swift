@@ -1,5 +1,5 @@
-// Pre-tokenizers of byte-level BPE files: Split (all five behaviours, invert), ByteLevel and Sequence.
-// Reference: HF tokenizers `pre_tokenizers::{split, byte_level, sequence}` and `NormalizedString::split`.
+// Pre-tokenizers of byte-level BPE files: Split (all five behaviours, invert), Digits, ByteLevel and Sequence.
+// Reference: HF tokenizers `pre_tokenizers::{split, digits, byte_level, sequence}` and `NormalizedString::split`.
 
 /// A piece of text handed to the BPE model: a byte range of the (normalized) text, optionally preceded by a
 /// space that ByteLevel's `add_prefix_space` put in front of it.
@@ -21,6 +21,8 @@ enum SplitBehavior: String, Sendable {
 /// One stage of pre-tokenization.
 enum PreTokenizerStage: Sendable, Equatable {
     case split(SplitPattern, SplitBehavior, invert: Bool)
+    /// Numeric characters split off (Digits.swift): one per piece when `individual`, else as runs.
+    case digits(individual: Bool)
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
 }
 
@@ -53,6 +55,8 @@ struct PreTokenizer: Sendable {
             stages.append(.byteLevel(addPrefixSpace: try json.bool("add_prefix_space", default: true),
                                      useRegex: try json.bool("use_regex", default: true)))
             _ = try json.bool("trim_offsets", default: true)
+        case "Digits":
+            stages.append(.digits(individual: try json.bool("individual_digits", default: false)))
         case "Split":
             let pattern = try json.object("pattern")
             let matcher: SplitPattern
@@ -111,6 +115,10 @@ struct PreTokenizer: Sendable {
             } else {
                 split(piece, scratch.matches, behavior, invert, &out)
             }
+        case let .digits(individual):
+            scratch.matches.removeAll(keepingCapacity: true)
+            Digits.matches(p, piece.start, piece.end, into: &scratch.matches)
+            split(piece, scratch.matches, Digits.behavior(individual: individual), false, &out)
         case let .byteLevel(addPrefixSpace, useRegex):
             let prefix = addPrefixSpace && !piece.prefixSpace && (piece.start == piece.end || p[piece.start] != 0x20)
             let spaceEnd = prefix ? piece.start + utf8Length(lead: p[piece.start]) : piece.spaceEnd

@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func infoDescribesTheCheckpoint() throws {
-        let text = try ModelRequests.info(directory: TinyModel.f16Dir)
+        let text = try ModelRequests.info(TinyModel.f16Dir)
         let obj = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
         #expect(obj["parameters"] as? Int == 64 * 48 + 4 * 48 + 2 * (3 * 48 * 48 + 3 * 48 + 48 * 48 + 48 + 8 * 48 * 48 + 5 * 48 + 4 * 48))
         #expect((obj["dtypes"] as? [String: Int]) == ["F16": 29])

@@ -1,6 +1,7 @@
 // The one interface of a causal language model that generation, evaluation and serving use, whatever the
 // architecture (BLOOM, Llama): a forward step over new tokens with a KV cache and an attention mask.
 import EcomTensor
+import Foundation
 
 /// Which positions of a forward pass get logits.
 public enum LogitRows: Sendable { case all, last }
@@ -38,6 +39,8 @@ public protocol CausalLanguageModel: AnyObject, Sendable {
                  _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R
     /// A model over the same weights with a workspace of its own.
     func sharingWeights() -> any CausalLanguageModel
+    /// The configuration as HF config.json holds it.
+    func encodedConfiguration() throws -> Data
 }
 
 extension CausalLanguageModel {

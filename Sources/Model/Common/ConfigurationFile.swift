@@ -7,6 +7,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var file: String
     public var message: String
     public var description: String { "\(file): \(message)" }
+    public init(file: String, message: String) { self.file = file; self.message = message }
 }
 
 /// config.json reading shared by the architectures.

@@ -100,21 +100,38 @@ public enum ModelRequests {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// The `ecom-model info` summary: configuration, parameter count, dtypes and file sizes.
-    public static func info(directory: URL) throws -> String {
-        let config = try BloomConfiguration.load(directory: directory)
-        let checkpoint = try SafeTensorsCheckpoint(directory: directory)
-        var dtypes: [String: Int] = [:]
-        for name in checkpoint.names { dtypes[checkpoint.entry(name)!.dtype.rawValue, default: 0] += 1 }
-        let weights = try BloomWeights.load(checkpoint, configuration: config)
+    /// The `ecom-model info` summary of an HF directory (either architecture) or a GGUF file: architecture,
+    /// configuration, parameter count, tensor dtypes and file sizes.
+    public static func info(_ url: URL) throws -> String {
+        var object: [String: Any]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let configJSON = try JSONSerialization.jsonObject(with: encoder.encode(config))
-        let object: [String: Any] = [
-            "directory": directory.path, "configuration": configJSON, "parameters": weights.parameterCount,
-            "tensors": checkpoint.names.count, "dtypes": dtypes, "files": checkpoint.fileSizes,
-            "head_dimension": config.headDimension,
-        ]
+        if ModelLoader.isGGUF(url) {
+            let file = try GGUFFile(url: url)
+            var types: [String: Int] = [:]
+            for t in file.tensors { types["\(t.type)", default: 0] += 1 }
+            object = ["file": url.path, "format": "gguf", "gguf_version": file.version, "tensors": file.tensors.count,
+                      "dtypes": types, "file_size": file.fileSize,
+                      "architecture": file.metadata["general.architecture"]?.string ?? "missing"]
+            if let name = file.metadata["general.name"]?.string { object["name"] = name }
+            if object["architecture"] as? String == "llama" {
+                let config = try LlamaConfiguration(gguf: file)
+                object["configuration"] = try JSONSerialization.jsonObject(with: encoder.encode(config))
+                let model = try ModelLoader.load(url)
+                object["parameters"] = model.parameterCount
+                object["bytes_per_token"] = model.bytesPerToken
+            }
+        } else {
+            let checkpoint = try SafeTensorsCheckpoint(directory: url)
+            var dtypes: [String: Int] = [:]
+            for name in checkpoint.names { dtypes[checkpoint.entry(name)!.dtype.rawValue, default: 0] += 1 }
+            let model = try ModelLoader.load(url)
+            let config = try model.encodedConfiguration()
+            object = ["directory": url.path, "format": "safetensors", "architecture": model.architecture,
+                      "configuration": try JSONSerialization.jsonObject(with: config), "parameters": model.parameterCount,
+                      "tensors": checkpoint.names.count, "dtypes": dtypes, "files": checkpoint.fileSizes,
+                      "bytes_per_token": model.bytesPerToken]
+        }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
     }

@@ -1,5 +1,6 @@
-// A linear layer's weight as PyTorch stores it ([out, in], row-major), kept in Float32 or in 16 bits (f16/bf16,
-// widened on the fly), with the products the model needs: y = x Wᵀ for one row (GEMV) or many (GEMM).
+// A linear layer's weight as PyTorch stores it ([out, in], row-major), kept in Float32, in 16 bits (f16/bf16, widened
+// on the fly) or in ggml's 32-value blocks (Q4_0/Q4_1/Q8_0 from a GGUF file), with the products the model needs:
+// y = x Wᵀ for one row (GEMV) or many (GEMM).
 import EcomTensor
 
 /// How a model keeps its weight matrices in memory.
@@ -10,6 +11,35 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     case float16
     /// Matrices kept as bfloat16 (checkpoint bf16 as is; others rounded), widened during the product.
     case bfloat16
+    /// Matrices kept as a GGUF file stores them: Q4_0/Q4_1/Q8_0 blocks, F16 and BF16 as they are (other
+    /// quantizations widened to Float32). For safetensors directories it means Float32.
+    case native
+
+    /// Parses the tools' spellings: f32/float32, f16/float16, bf16/bfloat16, native.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "f32", "float32": self = .float32
+        case "f16", "float16": self = .float16
+        case "bf16", "bfloat16": self = .bfloat16
+        case "native": self = .native
+        default: return nil
+        }
+    }
+}
+
+/// Block-quantized weight bytes (rows of `columns / 32` blocks), owned.
+public final class QuantizedWeights: @unchecked Sendable {
+    public let format: BlockFormat
+    public let bytes: UnsafeMutableRawBufferPointer
+
+    /// Copies `count` bytes from `source`.
+    public init(format: BlockFormat, copying source: UnsafeRawBufferPointer) {
+        self.format = format
+        bytes = .allocate(byteCount: max(1, source.count), alignment: 64)
+        if source.count > 0 { bytes.copyMemory(from: source) }
+    }
+
+    deinit { bytes.deallocate() }
 }
 
 /// A weight matrix `[rows, columns]` (rows = output features, columns = input features).
@@ -21,6 +51,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case float32([Float])
         case float16([UInt16])
         case bfloat16([UInt16])
+        case quantized(QuantizedWeights)
     }
     public let rows: Int
     public let columns: Int
@@ -35,22 +66,50 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rows = rows; self.columns = columns; self.storage = storage
     }
 
-    /// The precision the matrix is stored in.
+    /// A block-quantized matrix; `bytes` holds `rows` rows of `columns / 32` blocks of `format`.
+    public init(rows: Int, columns: Int, format: BlockFormat, bytes: UnsafeRawBufferPointer) {
+        precondition(columns % BlockFormat.blockSize == 0, "\(format.rawValue) rows hold whole blocks: \(columns) columns")
+        precondition(bytes.count == rows * format.byteCount(values: columns), "\(format.rawValue) \(rows)x\(columns) needs \(rows * format.byteCount(values: columns)) bytes, given \(bytes.count)")
+        self.rows = rows; self.columns = columns
+        storage = .quantized(QuantizedWeights(format: format, copying: bytes))
+    }
+
+    /// The precision the matrix is stored in (`.native` for block-quantized storage).
     public var precision: WeightPrecision {
-        switch storage { case .float32: .float32; case .float16: .float16; case .bfloat16: .bfloat16 }
+        switch storage { case .float32: .float32; case .float16: .float16; case .bfloat16: .bfloat16; case .quantized: .native }
+    }
+
+    /// A short name of the storage: f32, f16, bf16, q4_0, q4_1, q8_0.
+    public var storageName: String {
+        switch storage {
+        case .float32: "f32"; case .float16: "f16"; case .bfloat16: "bf16"
+        case .quantized(let q): q.format.rawValue.lowercased()
+        }
     }
 
     /// Bytes of weight data.
-    public var byteCount: Int { rows * columns * (precision == .float32 ? 4 : 2) }
+    public var byteCount: Int {
+        switch storage {
+        case .float32: rows * columns * 4
+        case .float16, .bfloat16: rows * columns * 2
+        case .quantized(let q): rows * q.format.byteCount(values: columns)
+        }
+    }
+
+    /// The view the quantized kernels read (block-quantized storage only).
+    private func quantizedView(_ q: QuantizedWeights) -> QuantizedMatrixView {
+        QuantizedMatrixView(base: UnsafeRawPointer(q.bytes.baseAddress!), rows: rows, columns: columns, format: q.format)
+    }
 
     /// The same matrix converted to `precision`. A request for f16 keeps Float32 when some value is not finite in
     /// half precision (|w| > 65504 rounds to infinity), so that conversion never turns a finite weight infinite;
     /// bfloat16 has Float32's range and needs no such check.
+    /// `.native` keeps the matrix as it is.
     public func converted(to precision: WeightPrecision) -> WeightMatrix {
-        if precision == self.precision { return self }
+        if precision == self.precision || precision == .native { return self }
         let f = floats()
         switch precision {
-        case .float32: return WeightMatrix(rows: rows, columns: columns, floats: f)
+        case .float32, .native: return WeightMatrix(rows: rows, columns: columns, floats: f)
         case .bfloat16: return WeightMatrix(rows: rows, columns: columns, storage: .bfloat16(f.map(HalfPrecision.bfloat16Bits)))
         case .float16:
             let bits = f.map(HalfPrecision.float16Bits)
@@ -65,6 +124,10 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float32(let f): return f
         case .float16(let h): return h.map { HalfPrecision.float(float16: $0) }
         case .bfloat16(let h): return h.map { HalfPrecision.float(bfloat16: $0) }
+        case .quantized(let q):
+            var out = [Float](repeating: 0, count: rows * columns)
+            out.withUnsafeMutableBufferPointer { BlockQuantization.dequantize(q.format, q.bytes.baseAddress!, count: rows * columns, into: $0.baseAddress!) }
+            return out
         }
     }
 
@@ -79,6 +142,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case .bfloat16(let h): h.withUnsafeBufferPointer {
             HalfPrecision.fromBFloat16(UnsafeBufferPointer(rebasing: $0[(i * columns)..<((i + 1) * columns)]), UnsafeMutableBufferPointer(start: out, count: columns))
         }
+        case .quantized(let q): BlockQuantization.dequantize(q.format, quantizedView(q).row(i), count: columns, into: out)
         }
     }
 
@@ -95,6 +159,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float32: gemm(x, rows: n, xStride: xs, into: y)
         case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: n, xStride: xs, into: y) }
         case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: n, xStride: xs, into: y) }
+        case .quantized(let q):
+            QuantizedMatmulKernel.linear(MatrixView(base: x, rows: n, columns: columns, stride: xs), quantizedView(q),
+                                         MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in ElementwiseKernel.addRow(y, b.baseAddress!, y, rows: n, cols: rows) }
@@ -123,6 +190,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float32(let f): f.withUnsafeBufferPointer { GEMV.float32($0.baseAddress!, x, y, rows: rows, columns: columns) }
         case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: 1, xStride: columns, into: y) }
         case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: 1, xStride: columns, into: y) }
+        case .quantized: multiply(x, rows: 1, into: y)
         }
     }
 }

@@ -56,6 +56,35 @@ void ecom_f32_to_bf16(const float *src, uint16_t *dst, ptrdiff_t n);
 void ecom_half_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const uint16_t *w, ptrdiff_t n, ptrdiff_t k,
                           ptrdiff_t ldw, int format, const float *bias, float *y, ptrdiff_t ldy);
 
+/// 1 when the CPU (and OS, for the ZMM and mask registers) support AVX-512 F, BW and VL on top of everything
+/// ecom_kernels_available() needs, else 0. Decided once and cached.
+int ecom_kernels_avx512_available(void);
+
+/// The 8-bit dot-product instructions (vpdpbusd) the CPU has: 0 none, 1 AVX-VNNI (VEX, 256-bit), 2 AVX512_VNNI (with
+/// AVX-512 VL also usable on 256-bit registers), 3 both. Decided once and cached.
+int ecom_kernels_vnni_available(void);
+
+// Block-quantized linear layers (Sources/TensorKernels/QuantLinear.c). `format`: 0 = Q4_0 (18-byte blocks), 1 = Q4_1
+// (20 bytes), 2 = Q8_0 (34 bytes); 32 values per block, layouts in Sources/Tensor/BlockQuantization.swift. A weight
+// matrix W [n, k] (k a multiple of 32) is n rows of k / 32 consecutive blocks (GGUF's layout), starting at w.
+
+/// Quantizes m rows of k floats (row i at x + i * ldx; k a multiple of 32) to 8-bit blocks for
+/// ecom_quant_linear_q8: per block b of row i, d[i * k/32 + b] = max|x| / 127, q[i * k + 32 b + j] =
+/// round-to-nearest-even(x * (127 / max|x|)) (0 for an all-zero block), s[i * k/32 + b] = d * sum_j q. Finite x only.
+void ecom_quantize_q8_rows(const float *x, ptrdiff_t m, ptrdiff_t ldx, ptrdiff_t k, int8_t *q, float *d, float *s);
+
+/// y[i * ldy + r] = sum_j x[i, j] W[r, j] for i < m, r < n, with x given as ecom_quantize_q8_rows's output (q, d, s
+/// for m rows of k), computed with exact integer block dot products scaled in float.
+void ecom_quant_linear_q8(const void *w, ptrdiff_t n, ptrdiff_t k, int format, const int8_t *xq, const float *xd,
+                          const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy);
+
+/// y[i * ldy + r] = sum_j x[i * ldx + j] W[r, j] for i < m, r < n: W dequantized exactly in registers, FMA accumulation.
+void ecom_quant_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const void *w, ptrdiff_t n, ptrdiff_t k,
+                           int format, float *y, ptrdiff_t ldy);
+
+/// Widens `blocks` consecutive blocks at src into 32 * blocks floats, bit for bit as BlockQuantization.dequantize.
+void ecom_dequantize_blocks_f32(int format, const void *src, ptrdiff_t blocks, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@ import ArgumentParser
 import EcomEval
 import EcomInstruct
 import EcomModel
+import EcomTokenizer
 import Foundation
 
 @main
@@ -22,8 +23,9 @@ struct Run: ParsableCommand {
         OUT/report.html, and prints the table. Rerunning with the same model and settings skips finished examples; \
         other settings are refused unless --restart.
         """)
-    @Option(help: "Model directory (config.json, model.safetensors, tokenizer.json; metrics.jsonl for the loss curve).") var model: String
-    @Option(help: "tokenizer.json (default: the model directory's).") var tokenizer: String?
+    @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json; metrics.jsonl for the loss curve) or a .gguf file.") var model: String
+    @Option(help: "tokenizer.json (default: the model's).") var tokenizer: String?
+    @Option(help: "Prompt template: chatml or plain (default: the model's chat template when it has one, else the papers' plain prompts).") var template: String?
     @Option(help: "EcomGPT data directory (task folders and held_out_tasks.txt).") var ecomgpt: String?
     @Option(help: "UniversalNER directory of *.json sets.") var uniner: String?
     @Option(help: "Task list, one task folder a line (default: <ecomgpt>/held_out_tasks.txt).") var tasks: String?
@@ -41,13 +43,20 @@ struct Run: ParsableCommand {
     @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
     @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
     @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
-    @Option(help: "Weights in memory: float32, float16 or bfloat16.") var precision = "float32"
+    @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Flag(help: "Discard earlier predictions in --out (needed when the model or settings changed).") var restart = false
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: "Output directory.") var out: String
 
     func run() throws {
-        guard let p = WeightPrecision(rawValue: precision) else { throw ValidationError("--precision must be float32, float16 or bfloat16") }
+        let p = try weights.map { name in
+            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
+            return p
+        }
+        let forced = try template.map { name in
+            guard let k = ChatTemplate.Kind(rawValue: name) else { throw ValidationError("--template must be chatml or plain, got '\(name)'") }
+            return k
+        }
         func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
         var r = EvalRunRequest(modelDirectory: URL(fileURLWithPath: model), outDirectory: URL(fileURLWithPath: out))
         r.tokenizerFile = url(tokenizer)
@@ -62,6 +71,7 @@ struct Run: ParsableCommand {
         }
         r.seed = seed
         r.precision = p
+        r.template = forced
         r.restart = restart
         r.settings.beams = beams
         r.settings.maxNewTokens = maxNewTokens

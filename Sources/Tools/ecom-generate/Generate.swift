@@ -1,5 +1,7 @@
-// ecom-generate: continue prompts with a BLOOM checkpoint (greedy, beam search or sampling), ids or text.
+// ecom-generate: continue prompts with a BLOOM or Llama model (greedy, beam search or sampling), ids or text, optionally
+// as chat turns rendered with the model's chat template.
 import ArgumentParser
+import EcomLoader
 import EcomModel
 import EcomToolSupport
 import EcomTokenizer
@@ -10,8 +12,10 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecom-generate",
         abstract: "Generate continuations: {\"prompt\": str} -> {\"completion\": str}, or with --ids {\"ids\": [int]} -> {\"ids\": [int]} (generated ids only).")
-    @Option(help: "Model directory (config.json and safetensors; tokenizer.json for text).") var model: String
-    @Option(help: "tokenizer.json for text prompts (default: the model directory's).") var tokenizer: String?
+    @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json) or a .gguf file.") var model: String
+    @Option(help: "tokenizer.json for text prompts (default: the model's).") var tokenizer: String?
+    @Flag(help: "Send each prompt as a user turn rendered with the model's chat template; answers stop at its end-of-turn token.") var chat = false
+    @Option(help: "Chat template: chatml or plain (default: recognised from the model).") var template: String?
     @Flag(help: "Read and write token ids instead of text.") var ids = false
     @Option(help: "Maximum number of generated tokens.") var maxNewTokens = 20
     @Option(help: "Beam search with K beams (1: greedy or sampling).") var beams = 1
@@ -25,7 +29,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Repetition penalty (1: none).") var repetitionPenalty: Float = 1
     @Option(help: "Stop a sequence when its text contains this string (repeatable; text mode).") var stop: [String] = []
     @Option(help: "Prompts generated together, left-padded (greedy and sampling).") var batchSize = 1
-    @Option(help: "Weights in memory: float32, float16 or bfloat16 (16-bit halves the bytes read per token).") var precision = "float32"
+    @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Flag(help: "Stream tokens to standard error as they are generated.") var stream = false
     @Option(help: "JSON Lines input file (default: standard input).") var input: String?
     @Option(help: "Output file, written atomically (default: standard output).") var output: String?
@@ -34,14 +38,23 @@ struct Generate: ParsableCommand {
         guard let early = EarlyStopping(rawValue: earlyStopping.lowercased()) else {
             throw ValidationError("--early-stopping must be true, false or never")
         }
-        guard let weightPrecision = WeightPrecision(rawValue: precision) else {
-            throw ValidationError("--precision must be float32, float16 or bfloat16")
+        let weightPrecision = try weights.map { name in
+            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
+            return p
+        }
+        let forced = try template.map { name in
+            guard let k = ChatTemplate.Kind(rawValue: name) else { throw ValidationError("--template must be chatml or plain, got '\(name)'") }
+            return k
         }
         guard beams >= 1, batchSize >= 1, maxNewTokens >= 0 else { throw ValidationError("--beams and --batch-size must be >= 1") }
-        let dir = URL(fileURLWithPath: model)
-        let m = try BloomModel.load(directory: dir, precision: weightPrecision)
-        let tok: Tokenizer? = ids ? nil : try Tokenizer(contentsOf: tokenizer.map { URL(fileURLWithPath: $0) } ?? dir.appendingPathComponent("tokenizer.json"))
-        var options = GenerationOptions(configuration: m.configuration, maxNewTokens: maxNewTokens)
+        let bundle = try ModelBundle.load(URL(fileURLWithPath: model), precision: weightPrecision,
+                                          tokenizerFile: tokenizer.map { URL(fileURLWithPath: $0) }, template: forced)
+        let m = bundle.model
+        if !ids && bundle.tokenizer == nil {
+            throw ValidationError("\(model): no tokenizer.json for text prompts (give --tokenizer FILE, or use --ids)")
+        }
+        let tok: Tokenizer? = ids ? nil : bundle.tokenizer
+        var options = chat ? bundle.generationOptions(maxNewTokens: maxNewTokens) : GenerationOptions(model: m, maxNewTokens: maxNewTokens)
         options.numBeams = beams
         options.lengthPenalty = lengthPenalty
         options.earlyStopping = early
@@ -52,8 +65,13 @@ struct Generate: ParsableCommand {
 
         let (data, source) = try readToolInput(input)
         var requests = try ModelRequests.parse(data, source: source, field: ids ? .ids : .prompt,
-                                               vocabSize: m.configuration.vocabSize, allowMask: false)
-        if let tok { for i in requests.indices { requests[i].ids = tok.encode(requests[i].prompt!, addSpecialTokens: true).map(Int32.init) } }
+                                               vocabSize: m.vocabularySize, allowMask: false)
+        if let tok {
+            for i in requests.indices {
+                let text = chat ? bundle.prompt(user: requests[i].prompt!) : requests[i].prompt!
+                requests[i].ids = tok.encode(text, addSpecialTokens: !chat).map(Int32.init)
+            }
+        }
         if let bad = requests.first(where: { $0.ids.isEmpty }) {
             throw ValidationError("\(source):\(bad.line): the prompt encodes to no tokens")
         }

@@ -1,4 +1,4 @@
-// ecom-model: run a BLOOM checkpoint's forward pass on JSON Lines, or describe it. Logic lives in EcomModel.
+// ecom-model: logits, a summary, gradients and GGUF import for BLOOM and Llama models. Logic lives in the libraries.
 import ArgumentParser
 import EcomModel
 import EcomToolSupport
@@ -8,6 +8,6 @@ import Foundation
 struct EcomModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecom-model",
-        abstract: "BLOOM checkpoints (HF config.json + safetensors): logits and a summary.",
-        subcommands: [Forward.self, Info.self, Grad.self])
+        abstract: "Models (HF directories of BLOOM or Llama, or .gguf files): logits, a summary, gradients, GGUF import.",
+        subcommands: [Forward.self, Info.self, Grad.self, ImportGGUF.self])
 }

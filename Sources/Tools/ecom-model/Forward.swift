@@ -7,14 +7,19 @@ import Foundation
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Logits for JSON Lines {\"ids\": [int], \"attention_mask\": [0|1] (optional)}: {\"logits\": [[float]]}.")
-    @Option(help: "Model directory (config.json, model.safetensors or model.safetensors.index.json).") var model: String
+    @Option(help: "Model: an HF directory (config.json + safetensors, BLOOM or Llama) or a .gguf file.") var model: String
+    @Option(help: "Weights in memory: native, f32, f16 or bf16 (default: f32 for directories, native blocks for GGUF).") var weights: String?
     @Flag(help: "Only the last position's logits (one row).") var last = false
     @OptionGroup var stream: StreamOptions
 
     func run() throws {
-        let m = try BloomModel.load(directory: URL(fileURLWithPath: model))
+        let precision = try weights.map { name in
+            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
+            return p
+        }
+        let m = try ModelLoader.load(URL(fileURLWithPath: model), precision: precision)
         let (data, source) = try stream.read()
-        let requests = try ModelRequests.parse(data, source: source, field: .ids, vocabSize: m.configuration.vocabSize)
+        let requests = try ModelRequests.parse(data, source: source, field: .ids, vocabSize: m.vocabularySize)
         if let output = stream.output {
             let text = requests.map { ModelRequests.forwardLine(m, $0, lastOnly: last) }.joined()
             try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: output))

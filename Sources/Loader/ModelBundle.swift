@@ -1,0 +1,76 @@
+// A model ready to prompt: weights (any architecture), tokenizer and chat template, from an HF directory
+// (tokenizer.json, tokenizer_config.json's chat_template) or a GGUF file (tokenizer rebuilt from its metadata).
+import EcomModel
+import EcomTokenizer
+import Foundation
+
+/// A loaded model with what it takes to turn text into prompts and answers back into text.
+public struct ModelBundle: @unchecked Sendable {
+    public let model: any CausalLanguageModel
+    /// The model's tokenizer (nil for a directory without tokenizer.json when none was given).
+    public let tokenizer: Tokenizer?
+    /// The chat template prompts are rendered with (`.plain` when the model has none).
+    public let chatTemplate: ChatTemplate
+    /// Where the model came from.
+    public let source: URL
+
+    public init(model: any CausalLanguageModel, tokenizer: Tokenizer?, chatTemplate: ChatTemplate, source: URL) {
+        self.model = model; self.tokenizer = tokenizer; self.chatTemplate = chatTemplate; self.source = source
+    }
+
+    /// Loads `url` (an HF directory of either architecture or a `.gguf` file) with its tokenizer and chat template.
+    ///
+    /// - Parameters:
+    ///   - precision: weights in memory (nil: Float32 for directories, the file's blocks for GGUF).
+    ///   - tokenizerFile: a tokenizer.json to use instead of the model's.
+    ///   - template: forces a chat template kind; nil recognises the model's template (an unrecognised one is an
+    ///     error that says to choose `chatml` or `plain`).
+    public static func load(_ url: URL, precision: WeightPrecision? = nil, tokenizerFile: URL? = nil,
+                            template: ChatTemplate.Kind? = nil) throws -> ModelBundle {
+        let model = try ModelLoader.load(url, precision: precision)
+        var tokenizer: Tokenizer?
+        var templateText: String?
+        if ModelLoader.isGGUF(url) {
+            let metadata = try GGUFImport.tokenizerMetadata(GGUFFile(url: url))
+            tokenizer = try tokenizerFile.map { try Tokenizer(contentsOf: $0) } ?? metadata.makeTokenizer(preTokenizer: GGUFImport.preTokenizer)
+            templateText = metadata.chatTemplate
+        } else {
+            let file = tokenizerFile ?? url.appendingPathComponent("tokenizer.json")
+            if FileManager.default.fileExists(atPath: file.path) { tokenizer = try Tokenizer(contentsOf: file) }
+            templateText = try chatTemplateText(directory: url)
+        }
+        let chat: ChatTemplate
+        do { chat = try ChatTemplate(template: templateText, force: template) } catch {
+            throw ConfigurationError(file: url.path, message: "\(error) (choose one with --template chatml|plain)")
+        }
+        if let tokenizer, tokenizer.vocabularySize > model.vocabularySize {
+            throw ConfigurationError(file: url.path, message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the model only \(model.vocabularySize)")
+        }
+        return ModelBundle(model: model, tokenizer: tokenizer, chatTemplate: chat, source: url)
+    }
+
+    /// `chat_template` of `directory/tokenizer_config.json` (or of `chat_template.jinja` beside it), if any.
+    public static func chatTemplateText(directory: URL) throws -> String? {
+        let jinja = directory.appendingPathComponent("chat_template.jinja")
+        if let text = try? String(contentsOf: jinja, encoding: .utf8) { return text }
+        let url = directory.appendingPathComponent("tokenizer_config.json")
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError(file: url.path, message: "not a JSON object")
+        }
+        return object["chat_template"] as? String
+    }
+
+    /// The generation options for this model: its eos, or the chat template's end-of-turn token when the template
+    /// has one (so that answers stop at the end of the assistant's turn), and its pad id.
+    public func generationOptions(maxNewTokens: Int) -> GenerationOptions {
+        var o = GenerationOptions(model: model, maxNewTokens: maxNewTokens)
+        if let end = chatTemplate.endOfTurn, let id = tokenizer?.id(forToken: end) { o.eosTokenId = Int32(id) }
+        return o
+    }
+
+    /// `text` rendered as one user turn with the chat template (as is with `.plain`).
+    public func prompt(user text: String) -> String {
+        chatTemplate.kind == .plain ? text : chatTemplate.render([ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
+    }
+}
