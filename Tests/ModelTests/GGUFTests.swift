@@ -448,7 +448,7 @@ private func expectRejected(
 
 /// The real SmolLM2-135M-Instruct GGUF in the model cache (`$ECOM_MODELS` or ~/.cache/ecom/models), as
 /// scripts/fetch-model.sh leaves it. Outside CI the test is skipped when it is absent; in CI it must be there.
-private enum RealModel {
+enum RealModel {
     static var url: URL {
         let env = ProcessInfo.processInfo.environment["ECOM_MODELS"] ?? ""
         let base = env.isEmpty

@@ -5,6 +5,7 @@ permutation), saved by transformers as an HF directory, and transformers' logits
 and 4-beam continuations and tokenizer ids.
 Output: Tests/Fixtures/llama/tiny.gguf, Tests/Fixtures/llama/tiny-hf/, Tests/Fixtures/llama/llama_reference.json.
 """
+import copy
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import shutil
 import numpy as np
 import torch
 import gguf
+from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from provenance import fixture_path, provenance, write_json
@@ -125,7 +127,16 @@ def main():
     tokenizer = AutoTokenizer.from_pretrained(out_dir, gguf_file="tiny.gguf")
     hf_dir = os.path.join(out_dir, "tiny-hf")
     shutil.rmtree(hf_dir, ignore_errors=True)
-    model.save_pretrained(hf_dir, safe_serialization=True)
+    # save_pretrained refuses a model loaded from GGUF: write what it would write (tensors, config) by hand.
+    os.makedirs(hf_dir)
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)
+    save_file(state, os.path.join(hf_dir, "model.safetensors"), metadata={"format": "pt"})
+    config = copy.deepcopy(model.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(hf_dir)
 
     texts = ["Hello world, this is a test.", "商品标题：苹果手机 128GB", "Price: $1,299.99 (incl. 20% VAT)",
              "  leading spaces and\ttabs\nnewline", "émoji 🙂 and accents"]

@@ -65,7 +65,6 @@ CHATS = [
     [{"role": "user", "content": "line1\nline2\n\n  indented\t tab"}],
     [{"role": "user", "content": "Write <|im_end|> literally"}],
     [{"role": "user", "content": "a"}, {"role": "system", "content": "late system"}, {"role": "user", "content": "b"}],
-    [],
 ]
 
 

@@ -125,8 +125,10 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float16(let h): return h.map { HalfPrecision.float(float16: $0) }
         case .bfloat16(let h): return h.map { HalfPrecision.float(bfloat16: $0) }
         case .quantized(let q):
+            // EcomTensor's row dequantization (C or SIMD), bit-identical to the scalar reference.
+            let view = quantizedView(q)
             var out = [Float](repeating: 0, count: rows * columns)
-            out.withUnsafeMutableBufferPointer { BlockQuantization.dequantize(q.format, q.bytes.baseAddress!, count: rows * columns, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer { o in for r in 0..<rows { view.dequantizeRow(r, into: o.baseAddress! + r * columns) } }
             return out
         }
     }
@@ -142,7 +144,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case .bfloat16(let h): h.withUnsafeBufferPointer {
             HalfPrecision.fromBFloat16(UnsafeBufferPointer(rebasing: $0[(i * columns)..<((i + 1) * columns)]), UnsafeMutableBufferPointer(start: out, count: columns))
         }
-        case .quantized(let q): BlockQuantization.dequantize(q.format, quantizedView(q).row(i), count: columns, into: out)
+        case .quantized(let q): quantizedView(q).dequantizeRow(i, into: out)
         }
     }
 

@@ -92,16 +92,17 @@ extension LlamaWeights {
             let t = try info(name)
             let rows = t.shape[0], cols = t.shape[1]
             let order = permuteHeads.map { unpermutedRows(rows: rows, heads: $0) }
-            if precision == .native, let format = BlockFormat(ggml: t.type) {
+            if let format = BlockFormat(ggml: t.type) {
+                // Blocks are kept (rows reordered whole) and widened afterwards when another precision is asked for.
                 let raw = file.rawBytes(of: t)
-                guard let order else { return WeightMatrix(rows: rows, columns: cols, format: format, bytes: raw) }
+                guard let order else { return WeightMatrix(rows: rows, columns: cols, format: format, bytes: raw).converted(to: precision) }
                 let rowBytes = format.byteCount(values: cols)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 64)
                 defer { buffer.deallocate() }
                 for (r, src) in order.enumerated() {
                     (buffer.baseAddress! + r * rowBytes).copyMemory(from: raw.baseAddress! + src * rowBytes, byteCount: rowBytes)
                 }
-                return WeightMatrix(rows: rows, columns: cols, format: format, bytes: UnsafeRawBufferPointer(buffer))
+                return WeightMatrix(rows: rows, columns: cols, format: format, bytes: UnsafeRawBufferPointer(buffer)).converted(to: precision)
             }
             var values = try file.floats(of: name)
             if let order {

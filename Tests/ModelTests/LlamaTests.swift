@@ -1,0 +1,191 @@
+// The Llama architecture against transformers (scripts/reference/gen_llama.py): a tiny random Llama written as GGUF by
+// the `gguf` package (grouped-query attention, untied head, Q4_0/Q4_1/Q8_0/F16/BF16/F32 tensors), loaded by
+// transformers; its logits, a left-padded batch, greedy and 4-beam continuations, and the import to an HF directory.
+import EcomLoader
+import EcomModel
+import EcomTensor
+import EcomTestSupport
+import EcomTokenizer
+import Foundation
+import Testing
+
+/// The golden file's parts these tests read.
+struct LlamaReference: Decodable {
+    struct Row: Decodable { var ids: [Int]; var values: [Float]; var argmax: Int; var logsumexp: Double }
+    struct Forward: Decodable { var ids: [Int32]; var rows: [Row] }
+    struct Batch: Decodable { var ids: [[Int32]]; var attention_mask: [[Int32]]; var last: [Row] }
+    struct Continuation: Decodable { var prompt: [Int32]; var ids: [Int32] }
+    struct TokenizerCase: Decodable { var text: String; var ids: [Int] }
+    var tokenizer: [TokenizerCase]
+    var forward: [Forward]
+    var batch: Batch
+    var greedy: [Continuation]
+    var beam: [Continuation]
+
+    static let shared: LlamaReference = try! JSONDecoder().decode(
+        LlamaReference.self, from: Data(contentsOf: TestPaths.fixture("llama/llama_reference.json")))
+}
+
+enum TinyLlama {
+    static let gguf = TestPaths.fixture("llama/tiny.gguf")
+    static let hfDirectory = TestPaths.fixture("llama/tiny-hf")
+    /// Dequantized to Float32: transformers' view of the file.
+    static let f32: any CausalLanguageModel = try! ModelLoader.load(gguf, precision: .float32)
+
+    /// Checks logits rows `[rows, V]` against the reference rows: sampled values, argmax and log-sum-exp.
+    static func check(_ logits: [Float], vocab: Int, _ rows: [LlamaReference.Row], atol: Float, _ label: String) {
+        #expect(logits.count == rows.count * vocab, "\(label): \(logits.count) logits for \(rows.count) rows")
+        for (r, want) in rows.enumerated() {
+            let row = Array(logits[(r * vocab)..<((r + 1) * vocab)])
+            let got = want.ids.map { row[$0] }
+            let bad = firstMismatch(got, want.values, rtol: 0, atol: Double(atol))
+            #expect(bad == nil, "\(label) row \(r): max diff \(maxAbsDifference(got, want.values))")
+            #expect(row.indices.max { row[$0] < row[$1] } == want.argmax, "\(label) row \(r): argmax")
+            let m = Double(row.max()!)
+            let lse = m + log(row.reduce(0.0) { $0 + exp(Double($1) - m) })
+            #expect(isClose(lse, want.logsumexp, rtol: 0, atol: Double(atol)), "\(label) row \(r): logsumexp \(lse) vs \(want.logsumexp)")
+        }
+    }
+}
+
+@Suite struct LlamaForwardTests {
+    let ref = LlamaReference.shared
+
+    @Test func ggufLogitsMatchTransformers() {
+        for item in ref.forward {
+            let out = TinyLlama.f32.forward(ids: item.ids, batch: 1)
+            TinyLlama.check(out.storage, vocab: TinyLlama.f32.vocabularySize, item.rows, atol: 1e-4, "gguf f32 length \(item.ids.count)")
+        }
+    }
+
+    @Test func transformersDirectoryLoadsToTheSameLogits() throws {
+        let model = try ModelLoader.load(TinyLlama.hfDirectory)
+        #expect(model.architecture == "llama")
+        for item in ref.forward {
+            TinyLlama.check(model.forward(ids: item.ids, batch: 1).storage, vocab: model.vocabularySize, item.rows, atol: 1e-4, "hf dir")
+        }
+    }
+
+    /// Blocks kept in memory run the quantized kernels (8-bit activations on the integer path): close, same argmax.
+    @Test func nativeBlocksStayClose() throws {
+        let model = try ModelLoader.load(TinyLlama.gguf)
+        guard let llama = model as? LlamaModel else { Issue.record("not a Llama model"); return }
+        #expect(llama.weights.layers[0].query.storageName == "q4_0")
+        #expect(llama.weights.layers[0].key.storageName == "q4_1")
+        #expect(llama.weights.embeddings.storageName == "q8_0")
+        #expect(llama.weights.layers[1].key.storageName == "f16")
+        #expect(llama.weights.layers[0].gate.storageName == "bf16")
+        for item in ref.forward {
+            TinyLlama.check(model.forward(ids: item.ids, batch: 1).storage, vocab: model.vocabularySize, item.rows, atol: 0.15, "native")
+        }
+    }
+
+    @Test func leftPaddedBatchMatchesTransformersAndEachRowAlone() {
+        let p = ref.batch
+        let b = p.ids.count, v = TinyLlama.f32.vocabularySize
+        let out = TinyLlama.f32.forward(ids: p.ids.flatMap { $0 }, batch: b, mask: p.attention_mask.flatMap { $0 }, logits: .last)
+        TinyLlama.check(out.storage, vocab: v, p.last, atol: 1e-4, "left-padded batch")
+        for r in 0..<b {
+            let real = zip(p.ids[r], p.attention_mask[r]).filter { $0.1 == 1 }.map(\.0)
+            let alone = TinyLlama.f32.forward(ids: real, batch: 1, logits: .last)
+            let row = Array(out.storage[(r * v)..<((r + 1) * v)])
+            #expect(maxAbsDifference(row, alone.storage) < 1e-4, "row \(r) alone")
+        }
+    }
+
+    @Test func cachedDecodingEqualsRecomputation() {
+        let ids = ref.forward.max { $0.ids.count < $1.ids.count }!.ids
+        let model = TinyLlama.f32
+        let cache = model.makeCache(batch: 1, capacity: ids.count)
+        _ = model.forward(ids: Array(ids.dropLast()), batch: 1, cache: cache, logits: .last)
+        let stepped = model.forward(ids: [ids.last!], batch: 1, cache: cache, logits: .last)
+        let full = model.forward(ids: ids, batch: 1, logits: .last)
+        #expect(maxAbsDifference(stepped.storage, full.storage) < 1e-4)
+    }
+
+    @Test func greedyAndBeamSearchMatchTransformers() {
+        let model = TinyLlama.f32
+        var options = GenerationOptions(maxNewTokens: 12, eosTokenId: 2, padTokenId: 3)
+        for c in ref.greedy { #expect(model.generate(prompts: [c.prompt], options: options)[0] == c.ids, "greedy \(c.prompt)") }
+        options.numBeams = 4
+        for c in ref.beam { #expect(model.generate(prompts: [c.prompt], options: options)[0] == c.ids, "4 beams \(c.prompt)") }
+    }
+
+    @Test func tokenizerRebuiltFromTheGGUFMatchesTransformers() throws {
+        let bundle = try ModelBundle.load(TinyLlama.gguf)
+        let tok = try #require(bundle.tokenizer)
+        for c in ref.tokenizer { #expect(tok.encode(c.text) == c.ids, "\(c.text)") }
+    }
+
+    /// import-gguf writes what transformers saves from the same GGUF: every tensor bit-identical, same config.
+    @Test func importedDirectoryEqualsTransformersSave() throws {
+        let dir = try TestPaths.makeTemporaryDirectory("llama-import")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try GGUFImport.run(gguf: TinyLlama.gguf, to: dir)
+        let ours = try SafeTensorsCheckpoint(directory: dir), theirs = try SafeTensorsCheckpoint(directory: TinyLlama.hfDirectory)
+        #expect(ours.names == theirs.names)
+        for name in theirs.names {
+            let shape = theirs.entry(name)!.shape
+            #expect(try ours.floats(name, shape: shape, architecture: "Llama") == theirs.floats(name, shape: shape, architecture: "Llama"), "\(name)")
+        }
+        let a = try LlamaConfiguration.load(directory: dir), b = try LlamaConfiguration.load(directory: TinyLlama.hfDirectory)
+        #expect(a == b)
+        let model = try ModelLoader.load(dir)
+        for item in ref.forward {
+            TinyLlama.check(model.forward(ids: item.ids, batch: 1).storage, vocab: model.vocabularySize, item.rows, atol: 1e-4, "imported")
+        }
+    }
+
+    @Test func unsupportedArchitecturesAreNamed() throws {
+        let dir = try TestPaths.makeTemporaryDirectory("llama-arch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(#"{"model_type": "mistral"}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        try Data().write(to: dir.appendingPathComponent("model.safetensors"))
+        let error = #expect(throws: (any Error).self) { _ = try ModelLoader.load(dir) }
+        #expect("\(error!)".contains("model_type 'mistral' is not supported"))
+        try Data(#"{"model_type": "llama", "rope_scaling": {"rope_type": "yarn"}}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        let e2 = #expect(throws: ConfigurationError.self) { _ = try LlamaConfiguration.load(directory: dir) }
+        #expect(e2!.description.contains("yarn"))
+    }
+}
+
+/// transformers' answers of the real SmolLM2-135M-Instruct (scripts/reference/gen_smollm2.py).
+struct SmolLM2Reference: Decodable {
+    struct Case: Decodable { var question: String; var prompt: [Int32]; var greedy: [Int32]; var top_ids: [Int]; var top_logits: [Float] }
+    var cases: [Case]
+    static let shared: SmolLM2Reference = try! JSONDecoder().decode(
+        SmolLM2Reference.self, from: Data(contentsOf: TestPaths.fixture("llama/smollm2_reference.json")))
+}
+
+@Suite(.serialized) struct SmolLM2Tests {
+    /// Dequantized to Float32 (what transformers computes with): logits close on every prompt, greedy continuations
+    /// identical (the first 8 tokens of two prompts: decoding in a debug build is slow).
+    @Test(.enabled(if: RealModel.shouldRun, "the SmolLM2 GGUF is not cached (run scripts/fetch-model.sh); skipped outside CI"))
+    func greedyContinuationsMatchTransformers() throws {
+        let model = try ModelLoader.load(try RealModel.require(), precision: .float32)
+        for c in SmolLM2Reference.shared.cases {
+            let logits = model.forward(ids: c.prompt, batch: 1, logits: .last).storage
+            let got = c.top_ids.map { logits[$0] }
+            #expect(maxAbsDifference(got, c.top_logits) < 2e-3, "\(c.question): top logits differ by \(maxAbsDifference(got, c.top_logits))")
+        }
+        for c in SmolLM2Reference.shared.cases.prefix(2) {
+            let want = Array(c.greedy.prefix(8))
+            let out = model.generate(prompts: [c.prompt], options: GenerationOptions(maxNewTokens: want.count, eosTokenId: 2, padTokenId: 2))
+            #expect(out[0] == want, "\(c.question)")
+        }
+    }
+
+    /// Blocks kept (8-bit activations on the integer path): the logits stay close and the first choice is among
+    /// transformers' three best.
+    @Test(.enabled(if: RealModel.shouldRun, "the SmolLM2 GGUF is not cached (run scripts/fetch-model.sh); skipped outside CI"))
+    func nativeBlocksStayClose() throws {
+        let model = try ModelLoader.load(try RealModel.require())
+        for c in SmolLM2Reference.shared.cases {
+            let logits = model.forward(ids: c.prompt, batch: 1, logits: .last).storage
+            let got = c.top_ids.map { logits[$0] }
+            #expect(maxAbsDifference(got, c.top_logits) < 0.6, "\(c.question): top logits differ by \(maxAbsDifference(got, c.top_logits))")
+            let best = logits.indices.max { logits[$0] < logits[$1] }!
+            #expect(c.top_ids.prefix(3).contains(best), "\(c.question): our first choice \(best)")
+        }
+    }
+}
