@@ -93,8 +93,10 @@ public enum QuantizedMatmulKernel {
     public static let integerDotMaximumRows = 8
     /// Input rows from which `.automatic` dequantizes panels of W and calls sgemm.
     public static let gemmMinimumRows = 16
-    /// Rows of W dequantized per sgemm call on the `.dequantizedGEMM` path.
+    /// The fewest rows of W dequantized per sgemm call on the `.dequantizedGEMM` path.
     static let panelRows = 256
+    /// The most Float32 values one dequantized panel holds (16 MiB).
+    static let panelFloats = 4 << 20
     /// Multiply-adds below which a thread chunk is not split further.
     static let minimumChunkWork = 1 << 17
 
@@ -196,9 +198,12 @@ public enum QuantizedMatmulKernel {
         }
     }
 
-    /// Panels of ``panelRows`` W rows dequantized to Float (threads over rows), each multiplied with `cblas_sgemm`.
+    /// Panels of W rows dequantized to Float (threads over rows), each multiplied with `cblas_sgemm`: the whole matrix
+    /// in one panel up to ``panelFloats`` values (one large sgemm is faster than many narrow ones), else panels of
+    /// that many values.
     static func linearGEMM(_ x: MatrixView, _ w: QuantizedMatrixView, _ y: MutableMatrixView) {
         let (n, k) = (w.rows, w.columns)
+        let panelRows = max(Self.panelRows, panelFloats / max(1, k))
         let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(panelRows, n) * k)
         defer { panel.deallocate() }
         for r0 in stride(from: 0, to: n, by: panelRows) {

@@ -1,13 +1,15 @@
-// The library's one thread-count knob: Dispatch for our kernels, OpenBLAS's own threads for gemm.
+// The library's one thread-count knob: a persistent pool (spin, then sleep) for our kernels, OpenBLAS's own threads
+// for gemm.
 import COpenBLAS
-import Dispatch
+import _EcomTensorKernels
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The number of threads the library uses for large operations.
 ///
-/// Our kernels split work into `count` contiguous chunks run with `DispatchQueue.concurrentPerform`; reductions combine
+/// Our kernels split work into `count` contiguous chunks run on a persistent thread pool (`ecom_pool_run`: workers spin
+/// briefly between jobs, so decoding's many microsecond-sized loops pay no thread wake-up); reductions combine
 /// the chunks' partial results in chunk order, so results are deterministic for a given `count`. Setting `count` also
 /// sets OpenBLAS's thread count, so gemm follows the same knob.
 public enum ComputeThreads {
@@ -42,12 +44,20 @@ public enum ComputeThreads {
             return
         }
         // The chunks only read shared inputs and write disjoint outputs (or their own partial slot); the closure is
-        // not escaping past this call, so handing it to Dispatch's @Sendable closure is safe.
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                task.value(c, (total * c / chunks)..<(total * (c + 1) / chunks))
-            }
+        // not escaping past this call.
+        withoutActuallyEscaping(body) { body in runOnPool(chunks: chunks, total: total, body) }
+    }
+
+    /// Hands the chunks of ``forEachChunk(_:minPerChunk:_:)`` to the pool.
+    @usableFromInline
+    static func runOnPool(chunks: Int, total: Int, _ body: @escaping (Int, Range<Int>) -> Void) {
+        var job = PoolJob(body: body, total: total, chunks: chunks)
+        withUnsafeMutablePointer(to: &job) { p in
+            ecom_pool_run(chunks, count, { context, c in
+                let job = context!.assumingMemoryBound(to: PoolJob.self)
+                let chunk = Int(c)
+                job.pointee.body(chunk, (job.pointee.total * chunk / job.pointee.chunks)..<(job.pointee.total * (chunk + 1) / job.pointee.chunks))
+            }, p)
         }
     }
 
@@ -56,6 +66,13 @@ public enum ComputeThreads {
     public static func chunkCount(_ total: Int, minPerChunk: Int) -> Int {
         max(1, min(count, total / max(1, minPerChunk)))
     }
+}
+
+/// One parallel loop handed to the pool.
+struct PoolJob {
+    let body: (Int, Range<Int>) -> Void
+    let total: Int
+    let chunks: Int
 }
 
 /// Processor count without Foundation.

@@ -57,6 +57,7 @@ for (label, precision) in [("", WeightPrecision.native), (" f32 weights", .float
     for suffix in ["", " vs llama.cpp"] {
         emit(bench: "model", case: "smollm2 decode\(label)\(suffix)", value: decode, unit: "tokens/s", higherIsBetter: true, extra: extra)
     }
+    if env("BENCH_DECODE_ONLY", "0") == "1" { exit(0) }  // for profiling the decode loop alone
     let long = (0..<512).map { Int32(($0 * 7919 + 13) % model.vocabularySize) }
     let prefill = medianSeconds(warmup: 1, iterations: quick ? 1 : 3) {
         _ = model.forward(ids: long, batch: 1, logits: .last)

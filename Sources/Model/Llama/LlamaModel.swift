@@ -115,7 +115,15 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
             } }
             // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
             // reads key/value head h / group (transformers' repeat_kv).
-            for b in 0..<B {
+            for b in 0..<B where T == 1 {
+                // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head.
+                for h in 0..<NH {
+                    DecodeAttention.head(query: q + b * NH * HS + h * HS, keys: cache.keys(layer: l, b: b, h: h / group),
+                                         values: cache.values(layer: l, b: b, h: h / group), count: TK, dimension: HS,
+                                         scale: scale, bias: bias + b * TK, scores: scores, out: context + b * NH * HS + h * HS)
+                }
+            }
+            for b in 0..<B where T > 1 {
                 for h in 0..<NH {
                     let keys = MatrixView(base: cache.keys(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)
                     let values = MatrixView(base: cache.values(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)

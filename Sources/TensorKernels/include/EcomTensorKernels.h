@@ -85,6 +85,15 @@ void ecom_quant_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const voi
 /// Widens `blocks` consecutive blocks at src into 32 * blocks floats, bit for bit as BlockQuantization.dequantize.
 void ecom_dequantize_blocks_f32(int format, const void *src, ptrdiff_t blocks, float *dst);
 
+/// A chunk of a parallel loop: `task(context, chunk)`.
+typedef void (*ecom_pool_task)(void *context, ptrdiff_t chunk);
+
+/// Runs task(context, c) for every c in [0, chunks) on the calling thread and up to threads - 1 persistent workers
+/// (spinning briefly between jobs, then sleeping), returning when all are done. Chunks must be independent. A call
+/// made while the pool is busy (from another thread, or nested inside a chunk) runs its chunks on its own thread, in
+/// order. Available on every platform (not only x86).
+void ecom_pool_run(ptrdiff_t chunks, ptrdiff_t threads, ecom_pool_task task, void *context);
+
 #ifdef __cplusplus
 }
 #endif
