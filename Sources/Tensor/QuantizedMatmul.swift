@@ -1,6 +1,7 @@
 // Linear layers with GGUF block-quantized weights (Q4_0/Q4_1/Q8_0), y = x W^T: scalar reference, Swift SIMD, the AVX2
 // kernels of Sources/TensorKernels/QuantLinear.c (8-bit activations and integer dots after llama.cpp; exact float dequant), BLAS panels.
 import _EcomTensorKernels
+import Foundation
 
 /// A read-only matrix of block-quantized weights in GGUF's layout for a `[out, in]` weight: `rows` output features,
 /// each `columns / 32` consecutive blocks of ``format``, rows following one another without gaps (row `r` starts at
@@ -204,8 +205,7 @@ public enum QuantizedMatmulKernel {
     static func linearGEMM(_ x: MatrixView, _ w: QuantizedMatrixView, _ y: MutableMatrixView) {
         let (n, k) = (w.rows, w.columns)
         let panelRows = max(Self.panelRows, panelFloats / max(1, k))
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(panelRows, n) * k)
-        defer { panel.deallocate() }
+        PanelScratch.shared.with(count: min(panelRows, n) * k) { panel in
         for r0 in stride(from: 0, to: n, by: panelRows) {
             let rows = min(panelRows, n - r0)
             ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 16_384 / k)) { _, range in
@@ -213,6 +213,7 @@ public enum QuantizedMatmulKernel {
             }
             MatmulKernel.gemmBLAS(x, MatrixView(base: panel, rows: rows, columns: k, stride: k), transposeB: true,
                                   y.columns(r0..<(r0 + rows)))
+        }
         }
     }
 
@@ -253,5 +254,30 @@ public enum QuantizedMatmulKernel {
                 storeVector(v.0, out, 0); storeVector(v.1, out, 8); storeVector(v.2, out, 16); storeVector(v.3, out, 24)
             }
         }
+    }
+}
+
+/// The dequantized panel's memory, kept between calls: a fresh multi-megabyte allocation per product is page-faulted
+/// (and zeroed by the kernel) every time, which costs more than the dequantization itself. One caller at a time uses
+/// the kept buffer; a concurrent caller gets a temporary one.
+final class PanelScratch: @unchecked Sendable {
+    static let shared = PanelScratch()
+    private let lock = NSLock()
+    private var buffer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+
+    func with<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        guard lock.try() else {
+            let temporary = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            defer { temporary.deallocate() }
+            return try body(temporary)
+        }
+        defer { lock.unlock() }
+        if count > capacity {
+            buffer.deallocate()
+            buffer = .allocate(capacity: count)
+            capacity = count
+        }
+        return try body(buffer)
     }
 }
