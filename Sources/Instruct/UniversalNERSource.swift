@@ -11,6 +11,10 @@ public struct UniversalNERExample: Sendable, Equatable {
     public var answer: String
     /// The answer's spans (the JSON list parsed).
     public var spans: [String]
+
+    public init(id: String, passage: String, type: String, answer: String, spans: [String]) {
+        self.id = id; self.passage = passage; self.type = type; self.answer = answer; self.spans = spans
+    }
 }
 
 /// A passage with every entity type asked about it, in file order.

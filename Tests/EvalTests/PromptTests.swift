@@ -2,6 +2,7 @@
 import EcomEval
 import EcomInstruct
 import EcomTestSupport
+import EcomTokenizer
 import Foundation
 import Testing
 
@@ -70,6 +71,24 @@ import Testing
         #expect(AnswerExtraction.ecomGPT(completion: "bad\n### Instruction:\nmore") == "bad")
         #expect(AnswerExtraction.ecomGPT(completion: "  \n") == "")
         #expect(AnswerExtraction.uniNER(completion: " [\"MIT\"]</s>USER: x") == "[\"MIT\"]")
+        // A chat model's turn ends at ChatML's end-of-turn token.
+        #expect(AnswerExtraction.ecomGPT(completion: "Brand: Toshiba<|im_end|>\n<|im_start|>user") == "Brand: Toshiba")
+        #expect(AnswerExtraction.uniNER(completion: "[\"sushi\"]<|im_end|>") == "[\"sushi\"]")
         #expect(AnswerExtraction.uniNER(completion: " [] USER: What") == "[]")
+    }
+
+    /// A chat model gets the papers' prompts as chat turns: EcomGPT's as one user turn, UniversalNER's conversation
+    /// as system, user, assistant and user turns (ChatML as SmolLM2's template writes it); plain models the text.
+    @Test func chatTemplatesRenderThePromptsAsTurns() throws {
+        let chatml = ChatTemplate(kind: .chatml, defaultSystemPrompt: "Default system.")
+        let ner = try EvalItems.ecomGPT(root: world.ecomgpt, seed: 11)[0]
+        #expect(ner.promptText(ChatTemplate(kind: .plain)) == ner.prompt)
+        #expect(ner.promptText(chatml) == "<|im_start|>system\nDefault system.<|im_end|>\n<|im_start|>user\n" + ner.prompt
+                + "<|im_end|>\n<|im_start|>assistant\n")
+        let example = UniversalNERExample(id: "0", passage: "Sushi at Nobu", type: "dish", answer: "[\"Sushi\"]", spans: ["Sushi"])
+        let uni = EvalItems.uniNER([example], dataset: "mit-restaurant")[0]
+        #expect(uni.promptText(chatml) == "<|im_start|>system\nA virtual assistant answers questions from a user based on the provided text.<|im_end|>\n"
+                + "<|im_start|>user\nText: Sushi at Nobu<|im_end|>\n<|im_start|>assistant\nI've read this text.<|im_end|>\n"
+                + "<|im_start|>user\nWhat describes dish in the text?<|im_end|>\n<|im_start|>assistant\n")
     }
 }
