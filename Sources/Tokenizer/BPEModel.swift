@@ -48,7 +48,7 @@ struct MergeTable: Sendable {
 struct BPEModel: Sendable {
     /// Token strings by id (byte-level characters); ids not in the vocabulary hold nil.
     let tokens: [String?]
-    let vocab: [String: Int]
+    let vocab: TokenTable
     /// `byteIds[b]`: the id of the single-byte token for byte `b`, or -1.
     let byteIds: [Int32]
     let merges: MergeTable
@@ -69,21 +69,25 @@ struct BPEModel: Sendable {
                 throw TokenizerError.unsupported(field: json.field(key), value: s)
             }
         }
-        guard let vocabObject = json.object["vocab"] as? [String: Any] else {
+        let vocabObject: [(key: String, value: Any)]
+        if let large = json.object["vocab"] as? JSONReader.LargeObject {
+            vocabObject = large.members
+        } else if let small = json.object["vocab"] as? [String: Any] {
+            vocabObject = small.map { (key: $0.key, value: $0.value) }
+        } else {
             throw TokenizerError.malformed(field: json.field("vocab"), reason: "expected an object of token -> id")
         }
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(vocabObject.count)
+        var vocab = TokenTable(capacity: vocabObject.count)
         var maxId = -1
         for (token, value) in vocabObject {
-            guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0, id < Int(Int32.max) else {
+            guard let id = jsonInt(value), id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.malformed(field: json.field("vocab[\(jsonQuoted(token))]"), reason: "expected a non-negative integer id")
             }
-            vocab[token] = id
+            vocab.insert(token, id: Int32(id))
             maxId = max(maxId, id)
         }
         var tokens = [String?](repeating: nil, count: maxId + 1)
-        for (t, id) in vocab { tokens[id] = t }
+        for (t, value) in vocabObject { tokens[jsonInt(value)!] = t }
         var byteIds = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             if let id = vocab[String(ByteLevelAlphabet.scalars[b])] { byteIds[b] = Int32(id) }
@@ -92,22 +96,28 @@ struct BPEModel: Sendable {
         var table = MergeTable(capacityFor: mergeList.count)
         for (rank, item) in mergeList.enumerated() {
             let field = json.field("merges[\(rank)]")
-            let a: String, b: String
-            if let s = item as? String {
-                let parts = s.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw TokenizerError.malformed(field: field, reason: "expected \"left right\", got \(jsonQuoted(s))") }
-                (a, b) = (String(parts[0]), String(parts[1]))
+            let ids: (Int, Int, Int)?
+            if var s = item as? String {
+                // "left right": the halves and the merged token looked up by their bytes (no Strings built).
+                guard let found = try s.withUTF8({ u -> (Int, Int, Int)? in
+                    guard let space = u.firstIndex(of: 0x20), u[(space + 1)...].firstIndex(of: 0x20) == nil else {
+                        throw TokenizerError.malformed(field: field, reason: "expected \"left right\", got \(jsonQuoted(String(decoding: u, as: UTF8.self)))")
+                    }
+                    let left = UnsafeBufferPointer(rebasing: u[..<space]), right = UnsafeBufferPointer(rebasing: u[(space + 1)...])
+                    guard let ia = vocab.id(bytes: left), let ib = vocab.id(bytes: right) else { return nil }
+                    return vocab.id(concatenating: left, right).map { (ia, ib, $0) }
+                }) else {
+                    let parts = s.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+                    try Self.missingMerge(parts[0], parts[1], vocab, field)
+                }
+                ids = found
             } else if let pair = item as? [Any], pair.count == 2, let l = pair[0] as? String, let r = pair[1] as? String {
-                (a, b) = (l, r)
+                guard let ia = vocab[l], let ib = vocab[r], let im = vocab.id(concatenating: l, r) else { try Self.missingMerge(l, r, vocab, field) }
+                ids = (ia, ib, im)
             } else {
                 throw TokenizerError.malformed(field: field, reason: "expected \"left right\" or [\"left\", \"right\"]")
             }
-            guard let ia = vocab[a], let ib = vocab[b] else {
-                throw TokenizerError.malformed(field: field, reason: "token \(jsonQuoted(vocab[a] == nil ? a : b)) is not in the vocabulary")
-            }
-            guard let im = vocab[a + b] else {
-                throw TokenizerError.malformed(field: field, reason: "merged token \(jsonQuoted(a + b)) is not in the vocabulary")
-            }
+            guard let (ia, ib, im) = ids else { throw TokenizerError.malformed(field: field, reason: "expected \"left right\"") }
             table.insert(Int32(ia), Int32(ib), rank: Int32(rank), merged: Int32(im))
         }
         var unkId: Int32?
@@ -124,6 +134,14 @@ struct BPEModel: Sendable {
         self.fuseUnk = try json.bool("fuse_unk", default: false)
         self.byteFallback = try json.bool("byte_fallback", default: false)
         self.ignoreMerges = try json.bool("ignore_merges", default: false)
+    }
+
+    /// The error for a merge whose halves or result are not in the vocabulary.
+    static func missingMerge(_ a: String, _ b: String, _ vocab: TokenTable, _ field: String) throws -> Never {
+        guard vocab[a] != nil, vocab[b] != nil else {
+            throw TokenizerError.malformed(field: field, reason: "token \(jsonQuoted(vocab[a] == nil ? a : b)) is not in the vocabulary")
+        }
+        throw TokenizerError.malformed(field: field, reason: "merged token \(jsonQuoted(a + b)) is not in the vocabulary")
     }
 
     /// Encodes one word (raw bytes, already cut by the pre-tokenizer) into `symbols`, which it overwrites.

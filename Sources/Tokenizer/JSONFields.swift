@@ -1,7 +1,7 @@
 // Typed access to the fields of a decoded JSON object, with errors that name the field's path.
 import Foundation
 
-/// A JSON object read with `JSONSerialization`, remembering its path for error messages.
+/// A JSON object (as `JSONReader` or `JSONSerialization` reads it), remembering its path for error messages.
 struct JSONFields {
     let object: [String: Any]
     let path: String
@@ -35,14 +35,14 @@ struct JSONFields {
 
     func bool(_ key: String, default fallback: Bool) throws -> Bool {
         if isNull(key) { return fallback }
-        guard let n = object[key] as? NSNumber, CFGetTypeIDIfAvailable(n) else {
+        guard let b = jsonBool(object[key]) else {
             throw TokenizerError.malformed(field: field(key), reason: "expected true or false")
         }
-        return n.boolValue
+        return b
     }
 
     func int(_ key: String) throws -> Int {
-        guard let n = object[key] as? NSNumber, let v = Int(exactly: n.doubleValue) else {
+        guard let v = jsonInt(object[key]) else {
             throw TokenizerError.malformed(field: field(key), reason: isNull(key) ? "missing" : "expected an integer")
         }
         return v
@@ -63,10 +63,23 @@ struct JSONFields {
     }
 }
 
-/// Booleans arrive as NSNumber; any number is accepted as a boolean only if it is 0 or 1.
-@inline(__always) private func CFGetTypeIDIfAvailable(_ n: NSNumber) -> Bool {
-    let d = n.doubleValue
-    return d == 0 || d == 1
+/// A JSON boolean: `Bool` from `JSONReader`; from `JSONSerialization` an NSNumber, accepted when it is 0 or 1.
+func jsonBool(_ value: Any?) -> Bool? {
+    guard let value else { return nil }
+    if type(of: value) == Bool.self { return value as? Bool }
+    if let i = value as? Int, type(of: value) == Int.self { return i == 0 || i == 1 ? i == 1 : nil }
+    if let n = value as? NSNumber, n.doubleValue == 0 || n.doubleValue == 1 { return n.boolValue }
+    return nil
+}
+
+/// A JSON integer: `Int`, a `Double` with an integral value, or an NSNumber holding one.
+func jsonInt(_ value: Any?) -> Int? {
+    guard let value else { return nil }
+    if type(of: value) == Int.self { return value as? Int }
+    if type(of: value) == Double.self, let d = value as? Double { return Int(exactly: d) }
+    if type(of: value) == Bool.self { return nil }
+    if let n = value as? NSNumber { return Int(exactly: n.doubleValue) }
+    return nil
 }
 
 /// Escapes a string for a JSON document (quotes included), leaving non-ASCII text as UTF-8.

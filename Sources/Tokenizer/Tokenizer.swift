@@ -57,8 +57,8 @@ public final class Tokenizer: Sendable {
     /// Parses the contents of a tokenizer.json file.
     public init(json data: Data) throws {
         let any: Any
-        do { any = try JSONSerialization.jsonObject(with: data) } catch {
-            throw TokenizerError.malformed(field: "(document)", reason: "not JSON: \(error.localizedDescription)")
+        do { any = try JSONReader.parse(data) } catch {
+            throw TokenizerError.malformed(field: "(document)", reason: "not JSON: \(error)")
         }
         let root = try JSONFields(any, path: "")
         for key in ["truncation", "padding"] where !root.isNull(key) {

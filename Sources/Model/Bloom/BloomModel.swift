@@ -36,11 +36,7 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
     public var parameterCount: Int { weights.parameterCount }
     public var bytesPerToken: Int { weights.bytesPerToken }
     public func makeCache(batch: Int, capacity: Int) -> KVCache { KVCache(configuration: configuration, batch: batch, capacity: capacity) }
-    public func encodedConfiguration() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(configuration)
-    }
+    public func encodedConfiguration() throws -> Data { try ConfigurationFile.encoded(configuration) }
     public func sharingWeights() -> any CausalLanguageModel { BloomModel(configuration: configuration, weights: weights) }
 
     /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.

@@ -21,6 +21,13 @@ public enum ConfigurationFile {
         }
     }
 
+    /// A configuration as config.json holds it (keys sorted).
+    public static func encoded(_ configuration: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(configuration)
+    }
+
     /// The architecture `directory/config.json` declares: its `model_type`, else derived from `architectures`
     /// ("LlamaForCausalLM" -> "llama"); nil when it declares neither.
     public static func modelType(directory: URL) throws -> String? {

@@ -36,11 +36,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
     }
     public var parameterCount: Int { weights.parameterCount }
     public var bytesPerToken: Int { weights.bytesPerToken }
-    public func encodedConfiguration() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(configuration)
-    }
+    public func encodedConfiguration() throws -> Data { try ConfigurationFile.encoded(configuration) }
     public func sharingWeights() -> any CausalLanguageModel { LlamaModel(configuration: configuration, weights: weights) }
     public func makeCache(batch: Int, capacity: Int) -> KVCache {
         let c = configuration
