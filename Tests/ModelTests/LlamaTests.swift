@@ -103,6 +103,22 @@ enum TinyLlama {
         #expect(maxAbsDifference(stepped.storage, full.storage) < 1e-4)
     }
 
+    /// Prefill attention runs in query blocks (128 rows) that skip the masked triangle: a 300-token pass, the same
+    /// tokens as a cached prefix plus a 2-block step, and one-token steps all give the same logits.
+    @Test func blockedPrefillEqualsCachedAndStepwiseDecoding() {
+        let model = TinyLlama.f32, v = model.vocabularySize
+        let ids = (0..<300).map { Int32(4 + ($0 * 7919 + 13) % (v - 4)) }
+        let full = model.forward(ids: ids, batch: 1).storage
+        let cache = model.makeCache(batch: 1, capacity: ids.count)
+        let first = model.forward(ids: Array(ids[..<97]), batch: 1, cache: cache).storage
+        let rest = model.forward(ids: Array(ids[97..<297]), batch: 1, cache: cache).storage
+        #expect(maxAbsDifference(first + rest, full[..<(297 * v)]) < 1e-4, "cached prefix + blocked step")
+        for i in 297..<300 {
+            let step = model.forward(ids: [ids[i]], batch: 1, cache: cache, logits: .last).storage
+            #expect(maxAbsDifference(step, full[(i * v)..<((i + 1) * v)]) < 1e-4, "decode step \(i)")
+        }
+    }
+
     @Test func greedyAndBeamSearchMatchTransformers() {
         let model = TinyLlama.f32
         var options = GenerationOptions(maxNewTokens: 12, eosTokenId: 2, padTokenId: 3)

@@ -11,6 +11,8 @@ import Foundation
 public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
     public let configuration: LlamaConfiguration
     public let weights: LlamaWeights
+    /// Query rows per block of the prefill attention (the masked triangle outside the blocks is skipped).
+    static let attentionBlock = 128
     let rotary: RotaryEmbedding
     let workspace = Workspace()
     private let lock = NSLock()
@@ -119,15 +121,22 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
                                          scale: scale, bias: bias + b * TK, scores: scores, out: context + b * NH * HS + h * HS)
                 }
             }
+            // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
+            // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
             for b in 0..<B where T > 1 {
                 for h in 0..<NH {
-                    let keys = MatrixView(base: cache.keys(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)
-                    let values = MatrixView(base: cache.values(layer: l, b: b, h: h / group), rows: TK, columns: HS, stride: HS)
-                    let qh = MatrixView(base: q + b * T * NH * HS + h * HS, rows: T, columns: HS, stride: NH * HS)
-                    MatmulKernel.gemm(qh, keys, transposeB: true, MutableMatrixView(base: scores, rows: T, columns: TK, stride: TK))
-                    SoftmaxKernel.forward(scores, scores, rows: T, cols: TK, scale: scale, bias: bias + b * TK, rowsPerBias: T, causalOffset: P)
-                    MatmulKernel.gemm(MatrixView(base: scores, rows: T, columns: TK, stride: TK), values,
-                                      MutableMatrixView(base: context + b * T * NH * HS + h * HS, rows: T, columns: HS, stride: NH * HS))
+                    let kBase = cache.keys(layer: l, b: b, h: h / group), vBase = cache.values(layer: l, b: b, h: h / group)
+                    for q0 in stride(from: 0, to: T, by: Self.attentionBlock) {
+                        let rows = min(Self.attentionBlock, T - q0), visible = P + q0 + rows
+                        let qh = MatrixView(base: q + (b * T + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS)
+                        let block = MutableMatrixView(base: scores, rows: rows, columns: visible, stride: visible)
+                        MatmulKernel.gemm(qh, MatrixView(base: kBase, rows: visible, columns: HS, stride: HS), transposeB: true, block)
+                        SoftmaxKernel.forward(scores, scores, rows: rows, cols: visible, scale: scale, bias: bias + b * TK,
+                                              rowsPerBias: rows, causalOffset: P + q0)
+                        MatmulKernel.gemm(MatrixView(base: scores, rows: rows, columns: visible, stride: visible),
+                                          MatrixView(base: vBase, rows: visible, columns: HS, stride: HS),
+                                          MutableMatrixView(base: context + (b * T + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS))
+                    }
                 }
             }
             let attention = normed  // the normed input is no longer needed: o_proj writes over it
