@@ -62,19 +62,19 @@ let package = Package(
             path: "Sources/Tools/ecom-data"),
         .executableTarget(
             name: "ecom-model",
-            dependencies: ["EcomToolSupport", "EcomModel", "EcomLoader", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", "EcomTensor", "EcomLoader", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-model"),
         .executableTarget(
             name: "ecom-train",
-            dependencies: ["EcomTrainer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomTrainer", "EcomTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-train"),
         .executableTarget(
             name: "ecom-generate",
-            dependencies: ["EcomToolSupport", "EcomModel", "EcomLoader", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomToolSupport", "EcomModel", "EcomTensor", "EcomLoader", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-generate"),
         .executableTarget(
             name: "ecom-eval",
-            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", "EcomTensor", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",

@@ -15,6 +15,7 @@ import Glibc
 public enum ComputeThreads {
     nonisolated(unsafe) private static var current: Int = {
         let n = max(1, min(64, System.activeProcessorCount))
+        BLASCore.warnOnce
         openblas_set_num_threads(Int32(n))
         return n
     }()

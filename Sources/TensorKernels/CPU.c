@@ -5,7 +5,7 @@
 #include <cpuid.h>
 #include <pthread.h>
 
-static char featureText[128];
+static char featureText[192];
 static int available, avx512Available, vnniAvailable;
 static pthread_once_t detectOnce = PTHREAD_ONCE_INIT;
 
@@ -15,6 +15,7 @@ static int detect(void) {
     unsigned a, b, c, d;
     int fma = 0, f16c = 0, avx = 0, avx2 = 0, avx512f = 0, osYmm = 0;
     int avx512bw = 0, avx512vl = 0, avx512vnni = 0, avxvnni = 0, osZmm = 0;
+    int avx512dq = 0, avx512cd = 0, avx512bf16 = 0;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         fma = (c >> 12) & 1;
         f16c = (c >> 29) & 1;
@@ -31,19 +32,25 @@ static int detect(void) {
         avx512f = (b >> 16) & 1;
         avx512bw = (b >> 30) & 1;
         avx512vl = (b >> 31) & 1;
+        avx512dq = (b >> 17) & 1;
+        avx512cd = (b >> 28) & 1;
         avx512vnni = (c >> 11) & 1;
         unsigned maxSub = a;
-        if (maxSub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) avxvnni = (a >> 4) & 1;
+        if (maxSub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+            avxvnni = (a >> 4) & 1;
+            avx512bf16 = (a >> 5) & 1;
+        }
     }
     featureText[0] = 0;
     char *p = featureText;
-    const char *names[] = {"avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni", "avxvnni"};
+    const char *names[] = {"avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni", "avxvnni",
+                           "avx512dq", "avx512cd", "avx512bf16"};
     int has[] = {avx && osYmm, avx2 && osYmm, fma, f16c, avx512f && osYmm, avx512bw && osZmm, avx512vl && osZmm,
-                 avx512vnni && osZmm, avxvnni && osYmm};
+                 avx512vnni && osZmm, avxvnni && osYmm, avx512dq && osZmm, avx512cd && osZmm, avx512bf16 && osZmm};
     int base = avx && avx2 && fma && f16c && osYmm;
     avx512Available = base && avx512f && avx512bw && avx512vl && osZmm;
     vnniAvailable = (base && avxvnni ? 1 : 0) | (avx512Available && avx512vnni ? 2 : 0);
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 12; i++) {
         if (!has[i]) continue;
         const char *s = names[i];
         if (p != featureText) *p++ = ' ';

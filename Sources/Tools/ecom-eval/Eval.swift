@@ -4,10 +4,18 @@ import EcomEval
 import EcomInstruct
 import EcomModel
 import EcomTokenizer
+import EcomTensor
 import Foundation
 
 @main
 struct EcomEvalCommand: ParsableCommand {
+    /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
+    /// ones), then the arguments are parsed and the command run.
+    static func main() {
+        BLASCore.reexecWithBetterCoreIfNeeded()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "ecom-eval",
         abstract: "Evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets.",

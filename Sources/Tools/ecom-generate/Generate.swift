@@ -5,10 +5,18 @@ import EcomLoader
 import EcomModel
 import EcomToolSupport
 import EcomTokenizer
+import EcomTensor
 import Foundation
 
 @main
 struct Generate: ParsableCommand {
+    /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
+    /// ones), then the arguments are parsed and the command run.
+    static func main() {
+        BLASCore.reexecWithBetterCoreIfNeeded()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "ecom-generate",
         abstract: "Generate continuations: {\"prompt\": str} -> {\"completion\": str}, or with --ids {\"ids\": [int]} -> {\"ids\": [int]} (generated ids only).")

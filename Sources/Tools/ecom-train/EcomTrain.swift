@@ -3,10 +3,18 @@ import ArgumentParser
 import Dispatch
 import EcomModel
 import EcomTrainer
+import EcomTensor
 import Foundation
 
 @main
 struct EcomTrain: ParsableCommand {
+    /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
+    /// ones), then the arguments are parsed and the command run.
+    static func main() {
+        BLASCore.reexecWithBetterCoreIfNeeded()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "ecom-train",
         abstract: "Train BLOOM on packed token shards; checkpoints in HF layout plus a resumable trainer state.",
