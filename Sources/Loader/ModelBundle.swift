@@ -27,14 +27,17 @@ public struct ModelBundle: @unchecked Sendable {
     ///     error that says to choose `chatml` or `plain`).
     public static func load(_ url: URL, precision: WeightPrecision? = nil, tokenizerFile: URL? = nil,
                             template: ChatTemplate.Kind? = nil) throws -> ModelBundle {
-        let model = try ModelLoader.load(url, precision: precision)
+        let model: any CausalLanguageModel
         var tokenizer: Tokenizer?
         var templateText: String?
         if ModelLoader.isGGUF(url) {
-            let metadata = try GGUFImport.tokenizerMetadata(GGUFFile(url: url))
+            let file = try GGUFFile(url: url)  // opened once for the weights and the tokenizer
+            model = try ModelLoader.load(gguf: file, precision: precision)
+            let metadata = try GGUFImport.tokenizerMetadata(file)
             tokenizer = try tokenizerFile.map { try Tokenizer(contentsOf: $0) } ?? metadata.makeTokenizer(preTokenizer: GGUFImport.preTokenizer)
             templateText = metadata.chatTemplate
         } else {
+            model = try ModelLoader.load(url, precision: precision)
             let file = tokenizerFile ?? url.appendingPathComponent("tokenizer.json")
             if FileManager.default.fileExists(atPath: file.path) { tokenizer = try Tokenizer(contentsOf: file) }
             templateText = try chatTemplateText(directory: url)

@@ -7,24 +7,26 @@ public enum ModelLoader {
     /// Architectures Ecom runs.
     public static let architectures = ["bloom", "llama"]
 
+    /// The model of an opened GGUF file (`precision` nil: the file's blocks kept).
+    public static func load(gguf file: GGUFFile, precision: WeightPrecision? = nil) throws -> any CausalLanguageModel {
+        let arch = file.metadata["general.architecture"]?.string ?? "missing"
+        switch arch {
+        case "llama":
+            let config = try LlamaConfiguration(gguf: file)
+            return LlamaModel(configuration: config, weights: try LlamaWeights.load(gguf: file, configuration: config, precision: precision ?? .native))
+        default:
+            throw GGUFError(file: file.path, subject: "metadata 'general.architecture'",
+                            "architecture '\(arch)' is not supported (Ecom runs: \(architectures.joined(separator: ", ")))")
+        }
+    }
+
     /// True when `path` names a GGUF file (by its extension).
     public static func isGGUF(_ url: URL) -> Bool { url.pathExtension.lowercased() == "gguf" }
 
     /// Loads `url`: a directory (config.json + safetensors) or a `.gguf` file. `precision` nil means the
     /// architecture's default: Float32 for directories, `.native` (blocks kept) for GGUF.
     public static func load(_ url: URL, precision: WeightPrecision? = nil) throws -> any CausalLanguageModel {
-        if isGGUF(url) {
-            let file = try GGUFFile(url: url)
-            let arch = file.metadata["general.architecture"]?.string ?? "missing"
-            switch arch {
-            case "llama":
-                let config = try LlamaConfiguration(gguf: file)
-                return LlamaModel(configuration: config, weights: try LlamaWeights.load(gguf: file, configuration: config, precision: precision ?? .native))
-            default:
-                throw GGUFError(file: url.path, subject: "metadata 'general.architecture'",
-                                "architecture '\(arch)' is not supported (Ecom runs: \(architectures.joined(separator: ", ")))")
-            }
-        }
+        if isGGUF(url) { return try load(gguf: GGUFFile(url: url), precision: precision) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw ConfigurationError(file: url.path, message: "no such model directory or file")

@@ -117,7 +117,7 @@ public enum ModelRequests {
             if object["architecture"] as? String == "llama" {
                 let config = try LlamaConfiguration(gguf: file)
                 object["configuration"] = try JSONSerialization.jsonObject(with: encoder.encode(config))
-                let model = try ModelLoader.load(url)
+                let model = try ModelLoader.load(gguf: file)
                 object["parameters"] = model.parameterCount
                 object["bytes_per_token"] = model.bytesPerToken
             }
