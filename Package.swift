@@ -74,7 +74,7 @@ let package = Package(
             path: "Sources/Tools/ecom-generate"),
         .executableTarget(
             name: "ecom-eval",
-            dependencies: ["EcomEval", "EcomInstruct", "EcomModel", "EcomTensor", "EcomTokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EcomEval", "EcomInstruct", "EcomLoader", "EcomModel", "EcomTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
             name: "ecom-metrics",

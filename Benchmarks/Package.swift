@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [.package(name: "Ecom", path: "..")],
     targets: [
         .target(name: "BenchSupport", path: "Sources/BenchSupport"),
+        .target(
+            name: "BenchModelSupport", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            path: "Sources/BenchModelSupport"),
         // Benchmarks (one executable per library, added with each issue):
         .executableTarget(
             name: "bench-data", dependencies: ["BenchSupport", .product(name: "EcomInstruct", package: "Ecom")],
@@ -19,10 +22,10 @@ let package = Package(
             dependencies: ["BenchSupport", .product(name: "EcomMetrics", package: "Ecom")],
             path: "Sources/bench-metrics"),
         .executableTarget(
-            name: "bench-model", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            name: "bench-model", dependencies: ["BenchSupport", "BenchModelSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-model"),
         .executableTarget(
-            name: "bench-llama", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
+            name: "bench-llama", dependencies: ["BenchSupport", "BenchModelSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-llama"),
         .executableTarget(
             name: "bench-train", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],

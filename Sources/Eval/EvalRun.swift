@@ -69,9 +69,11 @@ public enum EvalRun {
         let model = bundle.model
         guard let tokenizer = bundle.tokenizer else { throw EvalError("\(tokenizerURL.path): no tokenizer") }
         let precisionName = r.precision?.rawValue ?? (isGGUF ? WeightPrecision.native.rawValue : WeightPrecision.float32.rawValue)
+        let modelFingerprint = try Fingerprint.model(r.modelDirectory)
         let config = EvalConfiguration(
-            model: r.modelDirectory.standardizedFileURL.path, modelFingerprint: try Fingerprint.model(r.modelDirectory),
-            tokenizerFingerprint: try Fingerprint.files([tokenizerURL]), precision: precisionName, beams: s.beams,
+            model: r.modelDirectory.standardizedFileURL.path, modelFingerprint: modelFingerprint,
+            // A GGUF carries its own tokenizer: its bytes were just hashed as the model's.
+            tokenizerFingerprint: tokenizerURL == r.modelDirectory ? modelFingerprint : try Fingerprint.files([tokenizerURL]), precision: precisionName, beams: s.beams,
             maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed,
             template: bundle.chatTemplate.kind.rawValue)
 

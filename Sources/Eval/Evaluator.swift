@@ -1,5 +1,6 @@
 // Generation over the examples not yet in predictions.jsonl: EcomGPT prompts with beam search (4 beams, 164 new tokens),
 // UniversalNER prompts greedy (256 new tokens) in left-padded batches; several workers share the weights.
+import EcomLoader
 import EcomModel
 import EcomTensor
 import EcomTokenizer
@@ -50,7 +51,7 @@ public final class Evaluator: @unchecked Sendable {
         var o = GenerationOptions(model: model,
                                   maxNewTokens: suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
         o.numBeams = suite == .ecomgpt ? s.beams : 1
-        if let end = chatTemplate.endOfTurn, let id = tokenizer.id(forToken: end) { o.eosTokenId = Int32(id) }
+        o.stopAtEndOfTurn(of: chatTemplate, tokenizer: tokenizer)
         if suite == .uniner {
             // Greedy continuations do not depend on later tokens, so stopping at the next user turn (where the answer
             // is cut anyway) changes no answer and saves time. Beam search is left to run as the paper's did: a stop

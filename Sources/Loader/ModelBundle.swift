@@ -68,12 +68,40 @@ public struct ModelBundle: @unchecked Sendable {
     /// has one (so that answers stop at the end of the assistant's turn), and its pad id.
     public func generationOptions(maxNewTokens: Int) -> GenerationOptions {
         var o = GenerationOptions(model: model, maxNewTokens: maxNewTokens)
-        if let end = chatTemplate.endOfTurn, let id = tokenizer?.id(forToken: end) { o.eosTokenId = Int32(id) }
+        if let tokenizer { o.stopAtEndOfTurn(of: chatTemplate, tokenizer: tokenizer) }
         return o
+    }
+
+    /// Parses `--weights` (native, f32, f16, bf16 and their long names); nil stays nil (the model's default).
+    public static func weights(named name: String?) throws -> WeightPrecision? {
+        guard let name else { return nil }
+        guard let p = WeightPrecision(name: name) else { throw OptionError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
+        return p
+    }
+
+    /// Parses `--template` (chatml or plain); nil stays nil (the model's own template).
+    public static func template(named name: String?) throws -> ChatTemplate.Kind? {
+        guard let name else { return nil }
+        guard let k = ChatTemplate.Kind(rawValue: name) else { throw OptionError("--template must be chatml or plain, got '\(name)'") }
+        return k
+    }
+
+    /// A tool option that does not parse.
+    public struct OptionError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ message: String) { description = message }
     }
 
     /// `text` rendered as one user turn with the chat template (as is with `.plain`).
     public func prompt(user text: String) -> String {
         chatTemplate.kind == .plain ? text : chatTemplate.render([ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
+    }
+}
+
+extension GenerationOptions {
+    /// Ends generation at the chat template's end-of-turn token (ChatML's `<|im_end|>`) when the template has one
+    /// and the tokenizer knows it, so that an answer stops where the assistant's turn ends.
+    public mutating func stopAtEndOfTurn(of template: ChatTemplate, tokenizer: Tokenizer) {
+        if let end = template.endOfTurn, let id = tokenizer.id(forToken: end) { eosTokenId = Int32(id) }
     }
 }

@@ -86,10 +86,3 @@ enum System {
         #endif
     }
 }
-
-/// Wraps a value the caller knows to be safe to share across the threads of one parallel loop.
-@usableFromInline
-struct UncheckedSendable<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @usableFromInline init(_ value: T) { self.value = value }
-}

@@ -2,6 +2,7 @@
 // batch 1 (128 new tokens after a 64-token prompt, KV cache) and prefill tokens/s of a 512-token prompt, plus the load
 // time of the GGUF and the decode bound (weight bytes per token over the measured read bandwidth).
 // ECOM_SMOLLM2_GGUF names the file (scripts/bench/model.sh passes what scripts/fetch-model.sh prints).
+import BenchModelSupport
 import BenchSupport
 import EcomModel
 import EcomTensor
@@ -18,16 +19,6 @@ let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split
     .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) } ?? "unknown"
 let path_ = NativeKernels.activePathName
 
-/// Read bandwidth: the median time of a 512 MiB f32 GEMV with the benchmark's threads.
-func bandwidthGBs() -> Double {
-    let n = 128 << 20
-    let weights = WeightMatrix(rows: n / 1024, columns: 1024, floats: [Float](repeating: 0.5, count: n))
-    let x = [Float](repeating: 1, count: 1024)
-    var y = [Float](repeating: 0, count: n / 1024)
-    return Double(n * 4) / medianSeconds(warmup: 1, iterations: 5) {
-        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { weights.gemv(xp.baseAddress!, into: $0.baseAddress!) } }
-    } / 1e9
-}
 
 let load = medianSeconds(warmup: 1, iterations: quick ? 2 : 5) { _ = try! ModelLoader.load(URL(fileURLWithPath: path)) }
 let common: [String: Any] = ["threads": ComputeThreads.count, "cpu": cpu, "path": path_]
@@ -48,7 +39,7 @@ for (label, precision) in [("", WeightPrecision.native), (" f32 weights", .float
         samples.append(now() - t0)
     }
     let decode = 1 / median(samples)
-    let bandwidth = bandwidthGBs()
+    let bandwidth = readBandwidthGBs()
     let bytes = Double(model.bytesPerToken)
     var extra = common
     extra["weight_MB_per_token"] = bytes / 1e6

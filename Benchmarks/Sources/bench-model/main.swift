@@ -1,6 +1,7 @@
 // bench-model: BLOOM decode tokens/s at batch 1 with the KV cache, and prefill tokens/s, on random weights, for a
 // small shape and the bloom-560m shape, with weights kept in Float32 and in 16 bits (f16, widened on the fly).
 // Also measures the machine's memory bandwidth (a large sum) to state the decode bound: weight bytes per token / GB/s.
+import BenchModelSupport
 import BenchSupport
 import EcomModel
 import EcomTensor
@@ -11,19 +12,8 @@ ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
 let decodeTokens = quick ? 8 : 32
 let prefillTokens = 64
 
-/// Read bandwidth: the median time to sum a 512 MiB buffer with 2 threads (the decode loop's access pattern).
-func bandwidthGBs() -> Double {
-    let n = 128 << 20
-    let weights = WeightMatrix(rows: n / 1024, columns: 1024, floats: [Float](repeating: 0.5, count: n))
-    let x = [Float](repeating: 1, count: 1024)
-    var y = [Float](repeating: 0, count: n / 1024)
-    let t = medianSeconds(warmup: 1, iterations: 5) {
-        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { weights.gemv(xp.baseAddress!, into: $0.baseAddress!) } }
-    }
-    return Double(n * 4) / t / 1e9
-}
 
-let bandwidth = bandwidthGBs()
+let bandwidth = readBandwidthGBs()
 emit(bench: "model", case: "read bandwidth (f32 gemv)", value: bandwidth, unit: "GB/s", higherIsBetter: true)
 
 let shapes: [(String, BloomConfiguration)] = [

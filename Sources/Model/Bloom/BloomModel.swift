@@ -12,7 +12,6 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
     public let weights: BloomWeights
     let slopes: [Float]
     let workspace = Workspace()
-    private let lock = NSLock()
 
     public init(configuration: BloomConfiguration, weights: BloomWeights) {
         self.configuration = configuration
@@ -41,9 +40,7 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
 
     /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.
     public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last))
+        try workspace.exclusive { try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last)) }
     }
 
     /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.

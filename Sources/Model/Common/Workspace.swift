@@ -1,4 +1,5 @@
 // Scratch memory of the forward passes: grow-only buffers, so that decoding allocates nothing per token.
+import Foundation
 
 /// Grow-only scratch buffers reused by every forward pass.
 final class Workspace: @unchecked Sendable {
@@ -15,6 +16,15 @@ final class Workspace: @unchecked Sendable {
         }
         deinit { pointer.deallocate() }
     }
+    private let lock = NSLock()
+
+    /// Runs `body` with the workspace to itself: concurrent forward passes of one model are serialised.
+    func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
     let hidden = Buffer(), normed = Buffer(), qkv = Buffer(), context = Buffer(), mlp = Buffer()
     let scores = Buffer(), bias = Buffer(), logits = Buffer()
     /// Llama's separate projections and rotary tables.

@@ -15,7 +15,6 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
     static let attentionBlock = 128
     let rotary: RotaryEmbedding
     let workspace = Workspace()
-    private let lock = NSLock()
 
     public init(configuration: LlamaConfiguration, weights: LlamaWeights) {
         self.configuration = configuration
@@ -46,9 +45,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
     }
 
     public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last))
+        try workspace.exclusive { try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last)) }
     }
 
     /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.

@@ -2,8 +2,8 @@
 import ArgumentParser
 import EcomEval
 import EcomInstruct
+import EcomLoader
 import EcomModel
-import EcomTokenizer
 import EcomTensor
 import Foundation
 
@@ -57,14 +57,8 @@ struct Run: ParsableCommand {
     @Option(help: "Output directory.") var out: String
 
     func run() throws {
-        let p = try weights.map { name in
-            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
-            return p
-        }
-        let forced = try template.map { name in
-            guard let k = ChatTemplate.Kind(rawValue: name) else { throw ValidationError("--template must be chatml or plain, got '\(name)'") }
-            return k
-        }
+        let p = try ModelBundle.weights(named: weights)
+        let forced = try ModelBundle.template(named: template)
         func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
         var r = EvalRunRequest(modelDirectory: URL(fileURLWithPath: model), outDirectory: URL(fileURLWithPath: out))
         r.tokenizerFile = url(tokenizer)

@@ -46,14 +46,8 @@ struct Generate: ParsableCommand {
         guard let early = EarlyStopping(rawValue: earlyStopping.lowercased()) else {
             throw ValidationError("--early-stopping must be true, false or never")
         }
-        let weightPrecision = try weights.map { name in
-            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
-            return p
-        }
-        let forced = try template.map { name in
-            guard let k = ChatTemplate.Kind(rawValue: name) else { throw ValidationError("--template must be chatml or plain, got '\(name)'") }
-            return k
-        }
+        let weightPrecision = try ModelBundle.weights(named: weights)
+        let forced = try ModelBundle.template(named: template)
         guard beams >= 1, batchSize >= 1, maxNewTokens >= 0 else { throw ValidationError("--beams and --batch-size must be >= 1") }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model), precision: weightPrecision,
                                           tokenizerFile: tokenizer.map { URL(fileURLWithPath: $0) }, template: forced)

@@ -1,5 +1,6 @@
 // `ecom-model forward`: {"ids", "attention_mask"?} lines -> {"logits": [[float]]} lines.
 import ArgumentParser
+import EcomLoader
 import EcomModel
 import EcomToolSupport
 import Foundation
@@ -13,11 +14,7 @@ struct Forward: ParsableCommand {
     @OptionGroup var stream: StreamOptions
 
     func run() throws {
-        let precision = try weights.map { name in
-            guard let p = WeightPrecision(name: name) else { throw ValidationError("--weights must be native, f32, f16 or bf16, got '\(name)'") }
-            return p
-        }
-        let m = try ModelLoader.load(URL(fileURLWithPath: model), precision: precision)
+        let m = try ModelLoader.load(URL(fileURLWithPath: model), precision: ModelBundle.weights(named: weights))
         let (data, source) = try stream.read()
         let requests = try ModelRequests.parse(data, source: source, field: .ids, vocabSize: m.vocabularySize)
         if let output = stream.output {
