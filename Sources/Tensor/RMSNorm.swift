@@ -36,4 +36,37 @@ public enum RMSNormKernel {
             while j < cols { dst[j] = weight[j] * (row[j] * inv); j += 1 }
         }
     }
+
+    /// Backward of ``forward`` given the saved `rstd` r of each row: with g = dy * w,
+    /// dx = r * g - x * r³ / cols * Σ(g * x) (written, or added with `accumulate`), and dWeight += Σ_rows dy * x * r
+    /// when `dWeight` is given. Derivation: d r / d x_i = -r³ x_i / cols.
+    public static func backward(_ dOut: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
+                                rows: Int, cols: Int, accumulate: Bool = false) {
+        let w = FloatVector.scalarCount
+        let body = cols - cols % w
+        for r in 0..<rows {
+            let dy = dOut + r * cols, xr = x + r * cols, d = dx + r * cols, inv = rstd[r]
+            var acc = FloatVector(repeating: 0)
+            var j = 0
+            while j < body { acc += loadVector(dy, j) * loadVector(weight, j) * loadVector(xr, j); j += w }
+            var dot = horizontalSum(acc)
+            while j < cols { dot += dy[j] * weight[j] * xr[j]; j += 1 }
+            let k = inv * inv * inv * dot / Float(cols)
+            let vinv = FloatVector(repeating: inv), vk = FloatVector(repeating: k)
+            j = 0
+            while j < body {
+                var v = vinv * loadVector(dy, j) * loadVector(weight, j) - loadVector(xr, j) * vk
+                if accumulate { v += loadVector(d, j) }
+                storeVector(v, d, j)
+                j += w
+            }
+            while j < cols { let v = inv * dy[j] * weight[j] - xr[j] * k; d[j] = accumulate ? d[j] + v : v; j += 1 }
+            if let dWeight {
+                j = 0
+                while j < body { storeVector(loadVector(dWeight, j) + loadVector(dy, j) * loadVector(xr, j) * vinv, dWeight, j); j += w }
+                while j < cols { dWeight[j] += dy[j] * xr[j] * inv; j += 1 }
+            }
+        }
+    }
 }

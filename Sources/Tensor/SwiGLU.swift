@@ -28,4 +28,30 @@ public enum SwiGLUKernel {
             }
         }
     }
+
+    /// Backward: with s = sigmoid(gate), dUp = dOut * gate * s and dGate = dOut * up * s * (1 + gate * (1 - s))
+    /// (the derivative of silu). `dGate` and `dUp` may alias `dOut` only if they are not both written over it:
+    /// `dGate` may alias `gate`, `dUp` may alias `up` (each element is read before it is written).
+    public static func backward(_ dOut: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                                dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int) {
+        ComputeThreads.forEachChunk(count, minPerChunk: 1 << 15) { _, range in
+            let w = FloatVector.scalarCount
+            let one = FloatVector(repeating: 1)
+            var i = range.lowerBound
+            while i + w <= range.upperBound {
+                let g = loadVector(gate, i), u = loadVector(up, i), dy = loadVector(dOut, i)
+                let s = one / (vectorExp(-g) + 1)
+                storeVector(dy * g * s, dUp, i)
+                storeVector(dy * u * s * (one + g * (one - s)), dGate, i)
+                i += w
+            }
+            while i < range.upperBound {
+                let g = gate[i], u = up[i], dy = dOut[i]
+                let s = 1 / (scalarExp(-g) + 1)
+                dUp[i] = dy * g * s
+                dGate[i] = dy * u * s * (1 + g * (1 - s))
+                i += 1
+            }
+        }
+    }
 }

@@ -43,6 +43,13 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
         }
     }
 
+    /// One safetensors file on its own (an adapter's adapter_model.safetensors); `directory` is its folder.
+    public init(file: URL) throws {
+        directory = file.deletingLastPathComponent()
+        files = [try SafeTensorsFile(contentsOf: file)]
+        for name in files[0].entries.keys { owner[name] = 0 }
+    }
+
     /// All tensor names, sorted.
     public var names: [String] { owner.keys.sorted() }
 

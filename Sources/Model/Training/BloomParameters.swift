@@ -15,15 +15,8 @@ public struct BloomBlockOffsets: Sendable {
 /// (input layer norm, fused QKV `[3C, C]` + bias, dense `[C, C]` + bias, post-attention layer norm, `dense_h_to_4h`
 /// `[4C, C]` + bias, `dense_4h_to_h` `[C, 4C]` + bias), final layer norm, then `lm_head.weight` only when untied.
 public struct BloomParameterLayout: Sendable {
-    /// One tensor: HF name, shape, offset, and whether weight decay applies by default (matrices only).
-    public struct Entry: Sendable {
-        public var name: String
-        public var shape: [Int]
-        public var offset: Int
-        public var count: Int { shape.reduce(1, *) }
-        /// False for biases and layer-norm parameters.
-        public var isMatrix: Bool { shape.count == 2 }
-    }
+    /// One tensor: HF name, shape, offset.
+    public typealias Entry = ParameterEntry
     public let configuration: BloomConfiguration
     public private(set) var entries: [Entry] = []
     public private(set) var count = 0

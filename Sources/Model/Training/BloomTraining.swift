@@ -58,9 +58,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
 
     // MARK: - The pass
 
-    /// A run of tokens attended as a unit: flat rows [row0, row0 + length) of the batch; its probabilities live at
-    /// `attOffset` of each layer's attention buffer as `[NH, length, length]`.
-    struct Segment { var row0: Int, length: Int, attOffset: Int }
+    typealias Segment = AttentionSegment
 
     private func run(_ batch: TrainingBatch, backward: Bool, normalizer: Int) -> (sum: Double, count: Int) {
         let t0 = profile == nil ? 0 : TrainingProfile.now()
@@ -68,24 +66,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
         let c = configuration
         let B = batch.batch, T = batch.length, C = c.hiddenSize, V = c.vocabSize, L = c.layerCount, NH = c.headCount
         for id in batch.ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
-        // Padding runs (document id 0 without targets) are dropped before the pass: they attend only among
-        // themselves and give no loss and no gradient, so the result is exactly the full batch's. The other
-        // positions keep their order, one segment per document run.
-        var segments: [Segment] = []
-        var attPerLayer = 0, longest = 0
-        var ids: [Int32] = [], targets: [Int32] = []
-        ids.reserveCapacity(B * T); targets.reserveCapacity(B * T)
-        for b in 0..<B {
-            for s in batch.segments(row: b) {
-                let r = (b * T + s.start)..<(b * T + s.start + s.length)
-                if let docs = batch.documents, docs[r.lowerBound] == 0,
-                   batch.targets[r].allSatisfy({ $0 == CrossEntropyKernel.ignoreIndex }) { continue }
-                segments.append(Segment(row0: ids.count, length: s.length, attOffset: attPerLayer))
-                ids += batch.ids[r]; targets += batch.targets[r]
-                attPerLayer += NH * s.length * s.length
-                longest = max(longest, s.length)
-            }
-        }
+        let (segments, ids, targets, attPerLayer, longest) = batch.compacted(headCount: NH)
         let N = ids.count
         guard N > 0 else { return (0, 0) }
         let a = acts.prepare(N: N, C: C, V: V, L: L, attPerLayer: attPerLayer, longest: longest, NH: NH)
@@ -223,45 +204,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
         didSet { precondition(attentionBlock > 0, "attentionBlock must be positive") }
     }
 
-    /// The query blocks of a segment of `length` rows: (first row, rows, keys visible to the block).
-    @inline(__always) func attentionBlocks(_ length: Int) -> some Sequence<(q0: Int, rows: Int, keys: Int)> {
-        let size = min(attentionBlock, max(1, length))  // also keeps the stride from overflowing
-        return stride(from: 0, to: length, by: size).lazy.map { q0 in
-            let n = min(size, length - q0)
-            return (q0, n, q0 + n)
-        }
-    }
-
-    // The three causal products of attention, over an `[L, L]` score-shaped matrix `w` (stride L) and `[L, HS]` rows.
-    // Query block [q0, q0+n) sees keys [0, q0+n); key block [k0, k0+n) is seen by queries [k0, L).
-
-    /// w[i, j] = a[i] · b[j] for the visible keys j of each query block (S = Q Kᵀ; dP = dctx Vᵀ).
-    func causalScores(_ a: MatrixView, _ b: MatrixView, into w: UnsafeMutablePointer<Float>) {
-        let L = a.rows
-        for blk in attentionBlocks(L) {
-            MatmulKernel.gemm(a.rows(blk.q0..<blk.keys), b.rows(0..<blk.keys), transposeB: true,
-                              MutableMatrixView(base: w + blk.q0 * L, rows: blk.rows, columns: blk.keys, stride: L))
-        }
-    }
-
-    /// out[i] = Σ_j w[i, j] x[j] over the visible keys (ctx = P V; dQ = dS K).
-    func causalWeightedSum(_ w: UnsafePointer<Float>, _ x: MatrixView, into out: MutableMatrixView) {
-        let L = x.rows
-        for blk in attentionBlocks(L) {
-            MatmulKernel.gemm(MatrixView(base: w + blk.q0 * L, rows: blk.rows, columns: blk.keys, stride: L), x.rows(0..<blk.keys),
-                              out.rows(blk.q0..<blk.keys))
-        }
-    }
-
-    /// out[j] = Σ_i w[i, j] x[i] over the queries that see key j (dV = Pᵀ dctx; dK = dSᵀ Q).
-    func causalTransposedSum(_ w: UnsafePointer<Float>, _ x: MatrixView, into out: MutableMatrixView) {
-        let L = x.rows
-        for blk in attentionBlocks(L) {
-            let k0 = blk.q0
-            MatmulKernel.gemm(MatrixView(base: w + k0 * L + k0, rows: L - k0, columns: blk.rows, stride: L), transposeA: true,
-                              x.rows(k0..<L), out.rows(k0..<blk.keys))
-        }
-    }
+    var causal: CausalBlocks { CausalBlocks(size: attentionBlock) }
 
     /// Causal self-attention with ALiBi inside each segment. qkv [N, NH, 3, HS] (BLOOM's fused layout), ctx [N, C].
     ///
@@ -281,12 +224,12 @@ public final class BloomTrainingModel: @unchecked Sendable {
             let base = qkv + row0 * 3 * C, scores = att + s.attOffset
             for h in 0..<NH {
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
-                causalScores(q, k, into: scores + h * Ls * Ls)
+                causal.scores(q, k, into: scores + h * Ls * Ls)
             }
             SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: invNorm, bias: bias, rowsPerBias: Ls, causalOffset: 0)
             for h in 0..<NH {
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
-                causalWeightedSum(scores + h * Ls * Ls, v, into: MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
+                causal.weightedSum(scores + h * Ls * Ls, v, into: MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
             }
         }
     }
@@ -315,14 +258,14 @@ public final class BloomTrainingModel: @unchecked Sendable {
             for h in 0..<NH {
                 let dc = MatrixView(base: dctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C)
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
-                causalScores(dc, v, into: datt + h * Ls * Ls)
-                causalTransposedSum(probs + h * Ls * Ls, dc, into: dView(h, 2))
+                causal.scores(dc, v, into: datt + h * Ls * Ls)
+                causal.transposedSum(probs + h * Ls * Ls, dc, into: dView(h, 2))
             }
             SoftmaxKernel.backward(datt, probs, datt, rows: NH * Ls, cols: Ls, scale: invNorm, rowsPerGroup: Ls, causalOffset: 0)
             for h in 0..<NH {
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
-                causalWeightedSum(datt + h * Ls * Ls, k, into: dView(h, 0))
-                causalTransposedSum(datt + h * Ls * Ls, q, into: dView(h, 1))
+                causal.weightedSum(datt + h * Ls * Ls, k, into: dView(h, 0))
+                causal.transposedSum(datt + h * Ls * Ls, q, into: dView(h, 1))
             }
         }
     }
@@ -391,4 +334,11 @@ public final class TrainingProfile: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
+}
+
+extension BloomTrainingModel: TrainableModel {
+    public var parameterEntries: [ParameterEntry] { layout.entries }
+    public var vocabularySize: Int { configuration.vocabSize }
+    /// Writes config.json and model.safetensors (see ``BloomParameterLayout/save(_:to:)``).
+    public func save(to directory: URL) throws { try layout.save(parameters, to: directory) }
 }

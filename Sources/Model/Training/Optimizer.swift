@@ -3,12 +3,13 @@
 import EcomTensor
 import Foundation
 
-/// AdamW over all parameters of a ``BloomParameterLayout``, with its first and second moments.
+/// AdamW over every tensor of a flat parameter buffer, with its first and second moments.
 public final class AdamWOptimizer: @unchecked Sendable {
     public var config: AdamWConfig
     /// Apply weight decay to matrices only (biases and layer norms excluded), as HF Trainer does.
     public var decayMatricesOnly: Bool
-    public let layout: BloomParameterLayout
+    /// The tensors updated (each at its offset in the parameter, gradient and moment buffers).
+    public let entries: [ParameterEntry]
     /// First moment, in the layout.
     public let m: FlatBuffer
     /// Second moment, in the layout.
@@ -16,10 +17,21 @@ public final class AdamWOptimizer: @unchecked Sendable {
     /// Updates taken so far (the next update is step + 1).
     public var step = 0
 
-    public init(layout: BloomParameterLayout, config: AdamWConfig, decayMatricesOnly: Bool = false) {
-        self.layout = layout; self.config = config; self.decayMatricesOnly = decayMatricesOnly
-        m = FlatBuffer(count: layout.count)
-        v = FlatBuffer(count: layout.count)
+    /// An optimizer for `entries` inside buffers of `count` values.
+    public init(entries: [ParameterEntry], count: Int, config: AdamWConfig, decayMatricesOnly: Bool = false) {
+        self.entries = entries; self.config = config; self.decayMatricesOnly = decayMatricesOnly
+        m = FlatBuffer(count: count)
+        v = FlatBuffer(count: count)
+    }
+
+    /// An optimizer for every parameter of a BLOOM layout.
+    public convenience init(layout: BloomParameterLayout, config: AdamWConfig, decayMatricesOnly: Bool = false) {
+        self.init(entries: layout.entries, count: layout.count, config: config, decayMatricesOnly: decayMatricesOnly)
+    }
+
+    /// An optimizer for `model`'s trainable parameters.
+    public convenience init(model: any TrainableModel, config: AdamWConfig, decayMatricesOnly: Bool = false) {
+        self.init(entries: model.parameterEntries, count: model.parameters.count, config: config, decayMatricesOnly: decayMatricesOnly)
     }
 
     /// One update of `parameters` from `gradients` with learning rate `lr` (overriding the config's), each gradient
@@ -30,7 +42,7 @@ public final class AdamWOptimizer: @unchecked Sendable {
         c.learningRate = lr
         var noDecay = c
         noDecay.weightDecay = 0
-        for e in layout.entries where !(e.name == "lm_head.weight" && layout.configuration.tieWordEmbeddings) {
+        for e in entries {
             let k = (decayMatricesOnly && !e.isMatrix) ? noDecay : c
             AdamWKernel.step(parameters.pointer + e.offset, gradients.pointer + e.offset, m: m.pointer + e.offset,
                              v: v.pointer + e.offset, count: e.count, step: step, config: k, gradientScale: gradientScale)

@@ -67,3 +67,32 @@ public struct TrainingBatch: Sendable, Equatable {
         return out
     }
 }
+
+/// A run of tokens attended as a unit: flat rows [row0, row0 + length) of a compacted batch; its attention
+/// probabilities live at `attOffset` of each layer's attention buffer as `[heads, length, length]`.
+struct AttentionSegment { var row0: Int, length: Int, attOffset: Int }
+
+extension TrainingBatch {
+    /// The batch without its padding runs (document id 0 without targets: they attend only among themselves and give
+    /// no loss and no gradient, so dropping them changes nothing), one segment per remaining document run, in order;
+    /// with the flattened ids and targets, the attention values per layer (`heads * length²` per segment) and the
+    /// longest segment.
+    func compacted(headCount: Int) -> (segments: [AttentionSegment], ids: [Int32], targets: [Int32], attPerLayer: Int, longest: Int) {
+        var segments: [AttentionSegment] = []
+        var attPerLayer = 0, longest = 0
+        var ids: [Int32] = [], targets: [Int32] = []
+        ids.reserveCapacity(batch * length); targets.reserveCapacity(batch * length)
+        for b in 0..<batch {
+            for s in self.segments(row: b) {
+                let r = (b * length + s.start)..<(b * length + s.start + s.length)
+                if let docs = documents, docs[r.lowerBound] == 0,
+                   self.targets[r].allSatisfy({ $0 == CrossEntropyKernel.ignoreIndex }) { continue }
+                segments.append(AttentionSegment(row0: ids.count, length: s.length, attOffset: attPerLayer))
+                ids += self.ids[r]; targets += self.targets[r]
+                attPerLayer += headCount * s.length * s.length
+                longest = max(longest, s.length)
+            }
+        }
+        return (segments, ids, targets, attPerLayer, longest)
+    }
+}
