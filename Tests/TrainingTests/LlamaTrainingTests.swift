@@ -14,35 +14,16 @@ enum LlamaLoRASupport {
         try LlamaTrainingModel.load(model: ref.modelURL, precision: .float32, adapterDirectory: ref.adapterURL)
     }
 
-    /// Compares one tensor's gradient with the reference summary: norm 1e-4 relative, first values 1e-5 absolute.
-    static func expectGradient(_ model: any TrainableModel, _ name: String, _ want: LoRAReference.Grad, sourceLocation: SourceLocation = #_sourceLocation) {
-        guard let e = model.entry(name) else { Issue.record("no parameter \(name)", sourceLocation: sourceLocation); return }
-        let g = model.gradients.slice(e.offset, e.count)
-        let norm = g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        #expect(isClose(norm, want.norm, rtol: 1e-4, atol: 1e-7), "\(name): norm \(norm) vs \(want.norm)", sourceLocation: sourceLocation)
-        #expect(maxAbsDifference(g.prefix(want.head.count), want.head) < 1e-5, "\(name): \(Array(g.prefix(4))) vs \(Array(want.head.prefix(4)))", sourceLocation: sourceLocation)
-    }
 }
 
 @Suite struct LlamaTrainingTests {
     typealias S = LlamaLoRASupport
 
-    @Test func loraLossAndGradientsMatchPEFT() throws {
-        let model = try S.adapted()
-        #expect(Set(model.parameterEntries.map(\.name)) == Set(S.ref.expected.lora_grads.keys))
-        let (sum, count) = model.forwardBackward(S.ref.batch.trainingBatch)
-        #expect(count == S.ref.expected.count)
-        #expect(isClose(sum / Double(count), S.ref.expected.loss, rtol: 1e-5))
-        for (name, want) in S.ref.expected.lora_grads { S.expectGradient(model, name, want) }
-    }
+    @Test func loraLossAndGradientsMatchPEFT() throws { S.ref.checkGradients(try S.adapted(), full: false) }
 
     @Test func fullGradientsMatchTransformers() throws {
         let base = try S.base()
-        let model = try LlamaTrainingModel(configuration: base.configuration, weights: base.weights)
-        #expect(model.parameterEntries.map(\.name).sorted() == S.ref.expected.full_grads.keys.sorted())
-        let (sum, count) = model.forwardBackward(S.ref.batch.trainingBatch)
-        #expect(isClose(sum / Double(count), S.ref.expected.full_loss, rtol: 1e-5))
-        for (name, want) in S.ref.expected.full_grads { S.expectGradient(model, name, want) }
+        S.ref.checkGradients(try LlamaTrainingModel(configuration: base.configuration, weights: base.weights), full: true)
     }
 
     @Test func smallAttentionBlocksGiveTheSameGradients() throws {
@@ -52,32 +33,9 @@ enum LlamaLoRASupport {
         #expect(maxAbsDifference(a.gradients.array, b.gradients.array) < 1e-6)
     }
 
-    @Test func oneAdamWStepMatchesTorch() throws {
-        let model = try S.adapted(), r = S.ref.adamw
-        model.forwardBackward(S.ref.batch.trainingBatch)
-        let opt = AdamWOptimizer(model: model, config: AdamWConfig(learningRate: r.lr, beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weight_decay))
-        opt.update(parameters: model.parameters, gradients: model.gradients, learningRate: r.lr)
-        for (name, want) in S.ref.expected.after_step_head {
-            let e = try #require(model.entry(name))
-            #expect(maxAbsDifference(model.parameters.slice(e.offset, want.count), want) < 1e-6, "\(name)")
-        }
-    }
+    @Test func oneAdamWStepMatchesTorch() throws { try S.ref.checkAdamWStep(try S.adapted()) }
 
-    @Test func twentyStepsOfLossesMatchPEFT() throws {
-        let model = try S.adapted(), run = S.ref.run
-        let opt = AdamWOptimizer(model: model, config: AdamWConfig(learningRate: Float(run.lr), beta1: run.beta1, beta2: run.beta2, eps: run.eps, weightDecay: run.weight_decay))
-        let schedule = LearningRateSchedule(kind: .cosine, peak: run.lr, warmupSteps: run.warmup_steps, totalSteps: run.steps)
-        for (i, b) in run.batches.enumerated() {
-            let lr = schedule.rate(at: i)
-            #expect(isClose(lr, run.learning_rates[i], rtol: 1e-9, atol: 1e-12))
-            model.gradients.zero()
-            let (sum, count) = model.forwardBackward(b.trainingBatch)
-            let (norm, scale) = clipCoefficient(model.gradients, maxNorm: run.clip)
-            opt.update(parameters: model.parameters, gradients: model.gradients, learningRate: Float(lr), gradientScale: scale)
-            #expect(isClose(sum / Double(count), run.losses[i], rtol: 1e-3), "step \(i)")
-            #expect(isClose(Double(norm), run.grad_norms_before_clip[i], rtol: 1e-3), "step \(i) norm")
-        }
-    }
+    @Test func twentyStepsOfLossesMatchPEFT() throws { S.ref.checkRun(try S.adapted()) }
 
     @Test func mergedWeightsAndLogitsMatchPEFT() throws {
         let adapter = try LoRAAdapter.load(directory: S.ref.adapterURL)
@@ -100,16 +58,7 @@ enum LlamaLoRASupport {
         }
     }
 
-    @Test func savedAdapterReadsBackWithPEFTNames() throws {
-        let model = try S.adapted()
-        let dir = try TestPaths.makeTemporaryDirectory("lora-save")
-        try model.save(to: dir)
-        let mine = try LoRAAdapter.load(directory: dir), theirs = try LoRAAdapter.load(directory: S.ref.adapterURL)
-        #expect(Set(mine.tensors.keys) == Set(theirs.tensors.keys))
-        for (k, v) in theirs.tensors { #expect(mine.tensors[k]?.values == v.values && mine.tensors[k]?.shape == v.shape, "\(k)") }
-        #expect(mine.configuration.rank == theirs.configuration.rank && mine.configuration.alpha == theirs.configuration.alpha)
-        #expect(Set(mine.configuration.targets) == Set(theirs.configuration.targets))
-    }
+    @Test func savedAdapterReadsBackWithPEFTNames() throws { try S.ref.checkSavedAdapter(try S.adapted()) }
 
     @Test func newAdaptersStartAsPEFTDoes() throws {
         let base = try S.base()

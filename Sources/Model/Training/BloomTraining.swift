@@ -6,16 +6,28 @@
 import EcomTensor
 import Foundation
 
-/// BLOOM with flat parameters and gradients; computes the loss and accumulates gradients for a batch.
+/// BLOOM with flat parameters and gradients; computes the loss and accumulates gradients for a batch. Trains every
+/// weight, or LoRA adapters (PEFT's) on a frozen base whose weights then get no gradient.
 ///
 /// Not thread-safe: one model per training loop. Activations are kept in grow-only buffers between calls.
 public final class BloomTrainingModel: @unchecked Sendable {
     public let configuration: BloomConfiguration
     public let layout: BloomParameterLayout
-    /// Parameters in ``layout``.
+    /// The model's weights in ``layout`` (the same buffer as ``parameters`` when every weight is trained).
+    public let values: FlatBuffer
+    /// The trained values: ``values`` in full training, the adapters (``parameterEntries``) with LoRA.
     public let parameters: FlatBuffer
-    /// Gradients in ``layout``, accumulated (+=) by ``forwardBackward(_:normalizer:)``; zero them between steps.
+    /// Gradients in the layout of ``parameters``, accumulated (+=) by ``forwardBackward(_:normalizer:)``; zero them
+    /// between steps.
     public let gradients: FlatBuffer
+    /// The adapters' settings, or nil when every weight is trained.
+    public let lora: LoRAConfiguration?
+    public let parameterEntries: [ParameterEntry]
+    /// Per block, the adapters of query_key_value, dense, dense_h_to_4h, dense_4h_to_h (nil where not targeted).
+    var adapters: [[Adapter?]] = []
+    struct Adapter { var a: Int, b: Int }
+    /// x Aᵀ of every adapter `[L, 4, N, r]`, d(x Aᵀ) `[N, r]`, and a sink for frozen norms' gradients.
+    let loraActs = Workspace.Buffer()
     let slopes: [Float]
     let acts = Activations()
     /// When set, seconds spent per part of the pass are added to it (for the benchmark's breakdown).
@@ -26,23 +38,114 @@ public final class BloomTrainingModel: @unchecked Sendable {
         configuration = c
         layout = BloomParameterLayout(c)
         precondition(parameters.count == layout.count, "parameters: \(parameters.count) values, layout needs \(layout.count)")
+        values = parameters
         self.parameters = parameters
         gradients = FlatBuffer(count: layout.count)
+        lora = nil
+        parameterEntries = layout.entries
         slopes = ALiBi.slopes(numHeads: c.headCount)
     }
+
+    /// LoRA on a frozen base (`values` in the layout): adapters from `adapter` when given, else PEFT's default
+    /// initialisation (A Kaiming-uniform from `seed`, B zero).
+    public init(configuration c: BloomConfiguration, values: FlatBuffer, lora: LoRAConfiguration, adapter: LoRAAdapter? = nil,
+                adapterFile: String = "adapter", seed: UInt64 = 42) throws {
+        precondition(!c.applyResidualConnectionPostLayernorm, "training supports apply_residual_connection_post_layernorm = false (every BLOOM)")
+        guard lora.rank > 0 else { throw TrainingError("LoRA rank must be positive") }
+        configuration = c
+        layout = BloomParameterLayout(c)
+        self.values = values
+        self.lora = lora
+        slopes = ALiBi.slopes(numHeads: c.headCount)
+        let C = c.hiddenSize, r = lora.rank
+        let shapes = [(3 * C, C), (C, C), (4 * C, C), (C, 4 * C)]
+        var entries: [ParameterEntry] = [], count = 0
+        var paths: [String] = []
+        for l in 0..<c.layerCount {
+            var row: [Adapter?] = []
+            for (i, name) in Self.moduleNames.enumerated() {
+                let path = "transformer.h.\(l).\(name)"
+                paths.append(path)
+                guard lora.targets(modulePath: path) else { row.append(nil); continue }
+                let (out, inp) = shapes[i]
+                entries.append(ParameterEntry(name: LoRAConfiguration.key(modulePath: path, .A), shape: [r, inp], offset: count)); count += r * inp
+                entries.append(ParameterEntry(name: LoRAConfiguration.key(modulePath: path, .B), shape: [out, r], offset: count)); count += out * r
+                row.append(Adapter(a: count - out * r - r * inp, b: count - out * r))
+            }
+            adapters.append(row)
+        }
+        guard count > 0 else {
+            throw TrainingError("LoRA targets \(lora.targets.joined(separator: ",")) match no BLOOM module (use \(LoRAConfiguration.bloomTargets.joined(separator: ",")))")
+        }
+        parameterEntries = entries
+        parameters = FlatBuffer(count: count)
+        gradients = FlatBuffer(count: count)
+        var rng = TensorRandom(seed: seed)
+        var loaded = 0
+        for l in 0..<c.layerCount {
+            for (i, name) in Self.moduleNames.enumerated() {
+                guard let ad = adapters[l][i] else { continue }
+                let path = "transformer.h.\(l).\(name)", (out, inp) = shapes[i]
+                if let adapter, let (a, b) = try adapter.matrices(modulePath: path, rows: out, columns: inp, file: adapterFile) {
+                    a.withUnsafeBufferPointer { (parameters.pointer + ad.a).update(from: $0.baseAddress!, count: a.count) }
+                    b.withUnsafeBufferPointer { (parameters.pointer + ad.b).update(from: $0.baseAddress!, count: b.count) }
+                    loaded += 1
+                } else if adapter != nil {
+                    throw TrainingError("\(adapterFile): no lora_A/lora_B for \(path), which adapter_config.json targets")
+                } else {
+                    let bound = 1 / Float(inp).squareRoot()
+                    for j in 0..<(r * inp) { parameters.pointer[ad.a + j] = rng.uniform(-bound, bound) }
+                }
+            }
+        }
+        if let adapter { try adapter.checkKeys(modulePaths: paths, file: adapterFile) }
+    }
+
+    /// Module paths of a block's linear layers inside `transformer.h.L.`, in the order of ``adapters``.
+    static let moduleNames = ["self_attention.query_key_value", "self_attention.dense", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h"]
 
     public convenience init(configuration c: BloomConfiguration, weights: BloomWeights) {
         self.init(configuration: c, parameters: BloomParameterLayout(c).flatten(weights))
     }
 
-    /// Loads an HF BLOOM directory (config.json + safetensors) for training.
-    public static func load(directory: URL) throws -> BloomTrainingModel {
+    /// Loads an HF BLOOM directory (config.json + safetensors) for training: every weight, or LoRA with a new
+    /// adapter (`lora`) or a saved one (`adapterDirectory`).
+    public static func load(directory: URL, lora: LoRAConfiguration? = nil, adapterDirectory: URL? = nil, seed: UInt64 = 42) throws -> BloomTrainingModel {
         let c = try BloomConfiguration.load(directory: directory)
-        return BloomTrainingModel(configuration: c, weights: try BloomWeights.load(SafeTensorsCheckpoint(directory: directory), configuration: c))
+        let weights = try BloomWeights.load(SafeTensorsCheckpoint(directory: directory), configuration: c)
+        if let dir = adapterDirectory {
+            let adapter = try LoRAAdapter.load(directory: dir)
+            return try BloomTrainingModel(configuration: c, values: BloomParameterLayout(c).flatten(weights), lora: adapter.configuration,
+                                          adapter: adapter, adapterFile: dir.appendingPathComponent("adapter_model.safetensors").path, seed: seed)
+        }
+        if let lora { return try BloomTrainingModel(configuration: c, values: BloomParameterLayout(c).flatten(weights), lora: lora, seed: seed) }
+        return BloomTrainingModel(configuration: c, weights: weights)
+    }
+
+    /// The model's weights with the adapters merged (W + s B A; PEFT's merge_and_unload), or ``values`` itself.
+    public func mergedValues() -> FlatBuffer {
+        guard let lora else { return values }
+        let out = FlatBuffer(count: values.count)
+        out.copy(from: values)
+        let C = configuration.hiddenSize, r = lora.rank
+        let shapes = [(3 * C, C), (C, C), (4 * C, C), (C, 4 * C)]
+        for (l, row) in adapters.enumerated() {
+            let o = layout.blocks[l]
+            let offsets = [o.qkvWeight, o.denseWeight, o.upWeight, o.downWeight]
+            for (i, ad) in row.enumerated() {
+                guard let ad else { continue }
+                let (rows, cols) = shapes[i]
+                MatmulKernel.gemm(MatrixView(base: parameters.pointer + ad.b, rows: rows, columns: r, stride: r),
+                                  MatrixView(base: parameters.pointer + ad.a, rows: r, columns: cols, stride: cols),
+                                  MutableMatrixView(base: out.pointer + offsets[i], rows: rows, columns: cols, stride: cols),
+                                  alpha: lora.scaling, beta: 1)
+            }
+        }
+        return out
     }
 
     /// An inference model holding a copy of the current parameters.
-    public func inferenceModel() -> BloomModel { BloomModel(configuration: configuration, weights: layout.weights(parameters)) }
+    public func inferenceModel() -> BloomModel { BloomModel(configuration: configuration, weights: layout.weights(mergedValues())) }
 
     /// The loss of `batch` without gradients: (sum over learned tokens of -log p, number of learned tokens).
     public func loss(_ batch: TrainingBatch) -> (sum: Double, count: Int) {
@@ -70,7 +173,11 @@ public final class BloomTrainingModel: @unchecked Sendable {
         let N = ids.count
         guard N > 0 else { return (0, 0) }
         let a = acts.prepare(N: N, C: C, V: V, L: L, attPerLayer: attPerLayer, longest: longest, NH: NH)
-        let p = parameters.pointer, g = gradients.pointer, lay = layout
+        let p = values.pointer, lay = layout
+        let g: UnsafeMutablePointer<Float>? = lora == nil ? gradients.pointer : nil
+        let sink = lora == nil ? nil : prepareLoRA(N: N)
+        /// Where a norm's gradient goes: its place in ``gradients``, or a sink when the base is frozen.
+        func gn(_ o: Int, _ k: Int) -> UnsafeMutablePointer<Float> { g.map { $0 + o } ?? sink! + k * C }
 
         // Embeddings and their layer norm.
         ids.withUnsafeBufferPointer { ids in
@@ -105,22 +212,24 @@ public final class BloomTrainingModel: @unchecked Sendable {
         // Backward. dlogits (in a.logits) -> dlnf [N, C] (in a.dln, zero on rows without a target) and the LM
         // head's gradient.
         if gathered {
-            linearBackward(a.logits, input: headInput, weight: p + lay.lmHead, dInput: a.dresid, dWeight: g + lay.lmHead, dBias: nil,
+            linearBackward(a.logits, input: headInput, weight: p + lay.lmHead, dInput: a.dresid, dWeight: g.map { $0 + lay.lmHead }, dBias: nil,
                            rows: M, inFeatures: C, outFeatures: V)
             a.dln.update(repeating: 0, count: N * C)
             for (i, r) in kept.enumerated() { (a.dln + r * C).update(from: a.dresid + i * C, count: C) }
         } else {
-            linearBackward(a.logits, input: a.lnf, weight: p + lay.lmHead, dInput: a.dln, dWeight: g + lay.lmHead, dBias: nil,
+            linearBackward(a.logits, input: a.lnf, weight: p + lay.lmHead, dInput: a.dln, dWeight: g.map { $0 + lay.lmHead }, dBias: nil,
                            rows: N, inFeatures: C, outFeatures: V)
         }
         LayerNormKernel.backward(a.dln, a.resid(L), gamma: p + lay.finalNormWeight, mean: a.lnfMean, rstd: a.lnfRstd,
-                                 dx: a.dresid, dGamma: g + lay.finalNormWeight, dBeta: g + lay.finalNormBias, rows: N, cols: C)
+                                 dx: a.dresid, dGamma: gn(lay.finalNormWeight, 0), dBeta: gn(lay.finalNormBias, 1), rows: N, cols: C)
         for l in stride(from: L - 1, through: 0, by: -1) { blockBackward(l, a, segments, N: N) }
         // dresid now holds the gradient of resid(0), the embedding layer norm's output.
         LayerNormKernel.backward(a.dresid, a.emb, gamma: p + lay.embeddingNormWeight, mean: a.ln0Mean, rstd: a.ln0Rstd,
-                                 dx: a.dln, dGamma: g + lay.embeddingNormWeight, dBeta: g + lay.embeddingNormBias, rows: N, cols: C)
-        ids.withUnsafeBufferPointer { ids in
-            EmbeddingKernel.backward(a.dln, ids: ids.baseAddress!, dTable: g + lay.wordEmbeddings, count: N, vocab: V, dim: C)
+                                 dx: a.dln, dGamma: gn(lay.embeddingNormWeight, 0), dBeta: gn(lay.embeddingNormBias, 1), rows: N, cols: C)
+        if let g {
+            ids.withUnsafeBufferPointer { ids in
+                EmbeddingKernel.backward(a.dln, ids: ids.baseAddress!, dTable: g + lay.wordEmbeddings, count: N, vocab: V, dim: C)
+            }
         }
         return (sum, count)
     }
@@ -129,70 +238,115 @@ public final class BloomTrainingModel: @unchecked Sendable {
 
     /// One block: out = resid2 + MLP(LN2(resid2)), resid2 = x + Attention(LN1(x)).
     private func blockForward(_ l: Int, _ a: Activations.Pointers, _ segments: [Segment], N: Int) {
-        let c = configuration, C = c.hiddenSize, p = parameters.pointer, o = layout.blocks[l], eps = c.layerNormEpsilon
+        let c = configuration, C = c.hiddenSize, p = values.pointer, o = layout.blocks[l], eps = c.layerNormEpsilon
         let x = a.resid(l), ln1 = a.ln1(l), qkv = a.qkv(l), ctx = a.ctx(l), resid2 = a.resid2(l), ln2 = a.ln2(l)
         let fch = a.fch(l), fchGelu = a.fchGelu(l)
         LayerNormKernel.forward(x, gamma: p + o.ln1Weight, beta: p + o.ln1Bias, ln1, mean: a.ln1Mean(l), rstd: a.ln1Rstd(l), rows: N, cols: C, eps: eps)
-        linearForward(ln1, weight: p + o.qkvWeight, bias: p + o.qkvBias, qkv, rows: N, inFeatures: C, outFeatures: 3 * C)
+        linearForward(ln1, weight: p + o.qkvWeight, bias: p + o.qkvBias, qkv, rows: N, inFeatures: C, outFeatures: 3 * C, lora: adapterOf(l, 0, N))
         attentionForward(qkv, a.att(l), ctx, a.bias, segments)
-        linearForward(ctx, weight: p + o.denseWeight, bias: p + o.denseBias, resid2, rows: N, inFeatures: C, outFeatures: C)
+        linearForward(ctx, weight: p + o.denseWeight, bias: p + o.denseBias, resid2, rows: N, inFeatures: C, outFeatures: C, lora: adapterOf(l, 1, N))
         ElementwiseKernel.add(resid2, x, resid2, count: N * C)
         LayerNormKernel.forward(resid2, gamma: p + o.ln2Weight, beta: p + o.ln2Bias, ln2, mean: a.ln2Mean(l), rstd: a.ln2Rstd(l), rows: N, cols: C, eps: eps)
-        linearForward(ln2, weight: p + o.upWeight, bias: p + o.upBias, fch, rows: N, inFeatures: C, outFeatures: 4 * C)
+        linearForward(ln2, weight: p + o.upWeight, bias: p + o.upBias, fch, rows: N, inFeatures: C, outFeatures: 4 * C, lora: adapterOf(l, 2, N))
         GELUKernel.forward(fch, fchGelu, count: N * 4 * C)
         let out = a.resid(l + 1)
-        linearForward(fchGelu, weight: p + o.downWeight, bias: p + o.downBias, out, rows: N, inFeatures: 4 * C, outFeatures: C)
+        linearForward(fchGelu, weight: p + o.downWeight, bias: p + o.downBias, out, rows: N, inFeatures: 4 * C, outFeatures: C, lora: adapterOf(l, 3, N))
         ElementwiseKernel.add(out, resid2, out, count: N * C)
     }
 
     /// On entry `a.dresid` is d out (the block's output); on exit it is d x (the block's input).
     private func blockBackward(_ l: Int, _ a: Activations.Pointers, _ segments: [Segment], N: Int) {
-        let C = configuration.hiddenSize, p = parameters.pointer, g = gradients.pointer, o = layout.blocks[l]
+        let C = configuration.hiddenSize, p = values.pointer, o = layout.blocks[l]
+        let g: UnsafeMutablePointer<Float>? = lora == nil ? gradients.pointer : nil, sink = lora == nil ? nil : prepareLoRA(N: N)
+        func gv(_ o: Int) -> UnsafeMutablePointer<Float>? { g.map { $0 + o } }
+        func gn(_ o: Int, _ k: Int) -> UnsafeMutablePointer<Float> { g.map { $0 + o } ?? sink! + k * C }
         let dresid = a.dresid
         // MLP: d fchGelu [N, 4C] = dout · W_down; then through GELU in place; then d ln2 [N, C] = d fch · W_up.
-        linearBackward(dresid, input: a.fchGelu(l), weight: p + o.downWeight, dInput: a.dfch, dWeight: g + o.downWeight,
-                       dBias: g + o.downBias, rows: N, inFeatures: 4 * C, outFeatures: C)
+        linearBackward(dresid, input: a.fchGelu(l), weight: p + o.downWeight, dInput: a.dfch, dWeight: gv(o.downWeight),
+                       dBias: gv(o.downBias), rows: N, inFeatures: 4 * C, outFeatures: C, lora: adapterOf(l, 3, N))
         GELUKernel.backward(a.dfch, a.fch(l), a.dfch, count: N * 4 * C)
-        linearBackward(a.dfch, input: a.ln2(l), weight: p + o.upWeight, dInput: a.dln, dWeight: g + o.upWeight,
-                       dBias: g + o.upBias, rows: N, inFeatures: C, outFeatures: 4 * C)
+        linearBackward(a.dfch, input: a.ln2(l), weight: p + o.upWeight, dInput: a.dln, dWeight: gv(o.upWeight),
+                       dBias: gv(o.upBias), rows: N, inFeatures: C, outFeatures: 4 * C, lora: adapterOf(l, 2, N))
         // d resid2 = dout (residual) + LN2'ᵀ d ln2.
         LayerNormKernel.backward(a.dln, a.resid2(l), gamma: p + o.ln2Weight, mean: a.ln2Mean(l), rstd: a.ln2Rstd(l), dx: dresid,
-                                 dGamma: g + o.ln2Weight, dBeta: g + o.ln2Bias, rows: N, cols: C, accumulate: true)
+                                 dGamma: gn(o.ln2Weight, 0), dBeta: gn(o.ln2Bias, 1), rows: N, cols: C, accumulate: true)
         // Attention: d ctx [N, C] = d resid2 · W_dense; then d qkv [N, 3C]; then d ln1 = d qkv · W_qkv.
-        linearBackward(dresid, input: a.ctx(l), weight: p + o.denseWeight, dInput: a.dctx, dWeight: g + o.denseWeight,
-                       dBias: g + o.denseBias, rows: N, inFeatures: C, outFeatures: C)
+        linearBackward(dresid, input: a.ctx(l), weight: p + o.denseWeight, dInput: a.dctx, dWeight: gv(o.denseWeight),
+                       dBias: gv(o.denseBias), rows: N, inFeatures: C, outFeatures: C, lora: adapterOf(l, 1, N))
         attentionBackward(a.dctx, qkv: a.qkv(l), att: a.att(l), dqkv: a.dqkv, datt: a.datt, segments)
-        linearBackward(a.dqkv, input: a.ln1(l), weight: p + o.qkvWeight, dInput: a.dln, dWeight: g + o.qkvWeight,
-                       dBias: g + o.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
+        linearBackward(a.dqkv, input: a.ln1(l), weight: p + o.qkvWeight, dInput: a.dln, dWeight: gv(o.qkvWeight),
+                       dBias: gv(o.qkvBias), rows: N, inFeatures: C, outFeatures: 3 * C, lora: adapterOf(l, 0, N))
         // d x = d resid2 (residual) + LN1'ᵀ d ln1.
         LayerNormKernel.backward(a.dln, a.resid(l), gamma: p + o.ln1Weight, mean: a.ln1Mean(l), rstd: a.ln1Rstd(l), dx: dresid,
-                                 dGamma: g + o.ln1Weight, dBeta: g + o.ln1Bias, rows: N, cols: C, accumulate: true)
+                                 dGamma: gn(o.ln1Weight, 0), dBeta: gn(o.ln1Bias, 1), rows: N, cols: C, accumulate: true)
     }
 
     // MARK: - Linear
 
-    /// y [rows, out] = x [rows, in] · Wᵀ (W [out, in]) + bias [out].
-    func linearForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
-                       rows: Int, inFeatures: Int, outFeatures: Int) {
-        let t0 = profile == nil ? 0 : TrainingProfile.now()
-        defer { profile?.add(.matmul, since: t0) }
-        MatmulKernel.gemm(MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures),
-                          MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), transposeB: true,
-                          MutableMatrixView(base: y, rows: rows, columns: outFeatures, stride: outFeatures))
-        if let bias { ElementwiseKernel.addRow(y, bias, y, rows: rows, cols: outFeatures) }
+    /// An adapter's pointers for one pass: A, B, their gradients, its saved x Aᵀ `[N, r]`, d(x Aᵀ) scratch, rank, scale.
+    struct AdapterPass {
+        var a, b, gradA, gradB, xa, dxa: UnsafeMutablePointer<Float>
+        var rank: Int, scale: Float
     }
 
-    /// dx [rows, in] = dy · W (overwritten); dW [out, in] += dyᵀ · x; dbias [out] += column sums of dy.
+    /// LoRA scratch for `N` rows: x Aᵀ for every adapter, d(x Aᵀ), and (returned) a `[2, C]` sink for the gradients
+    /// of frozen norms.
+    @discardableResult
+    func prepareLoRA(N: Int) -> UnsafeMutablePointer<Float> {
+        let r = lora!.rank, L = configuration.layerCount
+        return loraActs.ensure(L * 4 * N * r + N * r + 2 * configuration.hiddenSize) + L * 4 * N * r + N * r
+    }
+
+    /// The adapter on linear layer `slot` of block `l` (0 qkv, 1 dense, 2 up, 3 down) for a pass over `N` rows.
+    func adapterOf(_ l: Int, _ slot: Int, _ N: Int) -> AdapterPass? {
+        guard let lora, let ad = adapters[l][slot] else { return nil }
+        let r = lora.rank, base = loraActs.pointer
+        return AdapterPass(a: parameters.pointer + ad.a, b: parameters.pointer + ad.b, gradA: gradients.pointer + ad.a,
+                           gradB: gradients.pointer + ad.b, xa: base + (l * 4 + slot) * N * r,
+                           dxa: base + configuration.layerCount * 4 * N * r, rank: r, scale: lora.scaling)
+    }
+
+    /// y [rows, out] = x [rows, in] · Wᵀ (W [out, in]) + bias [out] (+ s (x Aᵀ) Bᵀ with an adapter, x Aᵀ kept).
+    func linearForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                       rows: Int, inFeatures: Int, outFeatures: Int, lora ad: AdapterPass? = nil) {
+        let t0 = profile == nil ? 0 : TrainingProfile.now()
+        defer { profile?.add(.matmul, since: t0) }
+        let xv = MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures)
+        let yv = MutableMatrixView(base: y, rows: rows, columns: outFeatures, stride: outFeatures)
+        MatmulKernel.gemm(xv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), transposeB: true, yv)
+        if let bias { ElementwiseKernel.addRow(y, bias, y, rows: rows, cols: outFeatures) }
+        if let ad {
+            let r = ad.rank
+            MatmulKernel.gemm(xv, MatrixView(base: ad.a, rows: r, columns: inFeatures, stride: inFeatures), transposeB: true,
+                              MutableMatrixView(base: ad.xa, rows: rows, columns: r, stride: r))
+            MatmulKernel.gemm(MatrixView(base: ad.xa, rows: rows, columns: r, stride: r), MatrixView(base: ad.b, rows: outFeatures, columns: r, stride: r),
+                              transposeB: true, yv, alpha: ad.scale, beta: 1)
+        }
+    }
+
+    /// dx [rows, in] = dy · W (overwritten) (+ the adapter's path); dW [out, in] += dyᵀ · x and dbias [out] += column
+    /// sums of dy when given (trained weights); an adapter's dB += s dyᵀ (x Aᵀ), dA += (s dy B)ᵀ x.
     func linearBackward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>,
-                        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int) {
+                        dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int,
+                        lora ad: AdapterPass? = nil) {
         let t0 = profile == nil ? 0 : TrainingProfile.now()
         defer { profile?.add(.matmul, since: t0) }
         let dyv = MatrixView(base: dy, rows: rows, columns: outFeatures, stride: outFeatures)
-        MatmulKernel.gemm(dyv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures),
-                          MutableMatrixView(base: dInput, rows: rows, columns: inFeatures, stride: inFeatures))
-        MatmulKernel.gemm(dyv, transposeA: true, MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures),
-                          MutableMatrixView(base: dWeight, rows: outFeatures, columns: inFeatures, stride: inFeatures), beta: 1)
+        let xv = MatrixView(base: x, rows: rows, columns: inFeatures, stride: inFeatures)
+        let dxv = MutableMatrixView(base: dInput, rows: rows, columns: inFeatures, stride: inFeatures)
+        MatmulKernel.gemm(dyv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), dxv)
+        if let dWeight {
+            MatmulKernel.gemm(dyv, transposeA: true, xv, MutableMatrixView(base: dWeight, rows: outFeatures, columns: inFeatures, stride: inFeatures), beta: 1)
+        }
         if let dBias { ElementwiseKernel.sumRows(dy, dBias, rows: rows, cols: outFeatures) }
+        if let ad {
+            let r = ad.rank, xav = MatrixView(base: ad.xa, rows: rows, columns: r, stride: r)
+            MatmulKernel.gemm(dyv, transposeA: true, xav, MutableMatrixView(base: ad.gradB, rows: outFeatures, columns: r, stride: r), alpha: ad.scale, beta: 1)
+            MatmulKernel.gemm(dyv, MatrixView(base: ad.b, rows: outFeatures, columns: r, stride: r), MutableMatrixView(base: ad.dxa, rows: rows, columns: r, stride: r), alpha: ad.scale)
+            let dxav = MatrixView(base: ad.dxa, rows: rows, columns: r, stride: r)
+            MatmulKernel.gemm(dxav, transposeA: true, xv, MutableMatrixView(base: ad.gradA, rows: r, columns: inFeatures, stride: inFeatures), beta: 1)
+            MatmulKernel.gemm(dxav, MatrixView(base: ad.a, rows: r, columns: inFeatures, stride: inFeatures), dxv, beta: 1)
+        }
     }
 
     // MARK: - Attention
@@ -337,8 +491,15 @@ public final class TrainingProfile: @unchecked Sendable {
 }
 
 extension BloomTrainingModel: TrainableModel {
-    public var parameterEntries: [ParameterEntry] { layout.entries }
     public var vocabularySize: Int { configuration.vocabSize }
-    /// Writes config.json and model.safetensors (see ``BloomParameterLayout/save(_:to:)``).
-    public func save(to directory: URL) throws { try layout.save(parameters, to: directory) }
+    /// Full training: config.json and model.safetensors (see ``BloomParameterLayout/save(_:to:)``). LoRA: PEFT's
+    /// adapter_config.json and adapter_model.safetensors.
+    public func save(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let lora {
+            try saveAdapter(lora, to: directory)
+        } else {
+            try layout.save(values, to: directory)
+        }
+    }
 }

@@ -41,21 +41,21 @@ public enum GradientReport {
 
     /// Runs the batch on `model` (gradients zeroed first) and returns the JSON object
     /// `{"loss", "grads": {name: {"norm", "head"}}, "after_step_head"?: {name: [..]}}` (names as HF's named_parameters).
-    public static func run(_ model: BloomTrainingModel, batch: TrainingBatch, adamw: AdamWConfig?) -> [String: Any] {
+    public static func run(_ model: any TrainableModel, batch: TrainingBatch, adamw: AdamWConfig?) -> [String: Any] {
         model.gradients.zero()
-        let (sum, count) = model.forwardBackward(batch)
+        let (sum, count) = model.forwardBackward(batch, normalizer: nil)
         var grads: [String: Any] = [:]
-        for e in model.layout.entries {
+        for e in model.parameterEntries {
             let g = model.gradients.pointer + e.offset
             grads[e.name] = ["norm": Double(ReductionKernel.sumOfSquares(g, count: e.count).squareRoot()),
                              "head": model.gradients.slice(e.offset, min(headCount, e.count)).map(Double.init)]
         }
         var out: [String: Any] = ["loss": count == 0 ? 0 : sum / Double(count), "grads": grads]
         if let adamw {
-            let opt = AdamWOptimizer(layout: model.layout, config: adamw)
+            let opt = AdamWOptimizer(model: model, config: adamw)
             opt.update(parameters: model.parameters, gradients: model.gradients, learningRate: adamw.learningRate)
             var after: [String: Any] = [:]
-            for e in model.layout.entries { after[e.name] = model.parameters.slice(e.offset, min(headCount, e.count)).map(Double.init) }
+            for e in model.parameterEntries { after[e.name] = model.parameters.slice(e.offset, min(headCount, e.count)).map(Double.init) }
             out["after_step_head"] = after
         }
         return out

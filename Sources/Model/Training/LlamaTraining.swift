@@ -218,8 +218,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
     public func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if let lora {
-            let tensors = parameterEntries.map { SafeTensorsTensor(name: $0.name, shape: $0.shape, floats: parameters.slice($0.offset, $0.count)) }
-            try LoRAAdapter.save(configuration: lora, tensors: tensors, to: directory)
+            try saveAdapter(lora, to: directory)
         } else {
             try HFDirectoryWriter.write(configuration, try currentWeights(), dtype: .f32, to: directory)
         }

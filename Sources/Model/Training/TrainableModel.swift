@@ -38,4 +38,10 @@ public protocol TrainableModel: AnyObject {
 extension TrainableModel {
     /// The entry named `name`.
     public func entry(_ name: String) -> ParameterEntry? { parameterEntries.first { $0.name == name } }
+
+    /// Writes the trainable tensors (adapters under PEFT's keys) with `configuration` as a PEFT adapter directory.
+    func saveAdapter(_ configuration: LoRAConfiguration, to directory: URL) throws {
+        let tensors = parameterEntries.map { SafeTensorsTensor(name: $0.name, shape: $0.shape, floats: parameters.slice($0.offset, $0.count)) }
+        try LoRAAdapter.save(configuration: configuration, tensors: tensors, to: directory)
+    }
 }
