@@ -1,18 +1,21 @@
 // The packing pipeline behind `ecom-data pack`: record shards → rendered records → packed token shards with a manifest
 // naming the tokenizer's hash and the sequence length.
+import EcomTokenizer
 import Foundation
 
 public enum PackPipeline {
     /// Packs the train and validation records of `input` into `out` (one shard series per split); returns the stats
-    /// per split.
+    /// per split. Records are rendered with their own instruction templates, or as conversations in `chat`'s format
+    /// (see ``InstructionRecord/rendered(chat:)``).
     ///
     /// Records are packed in a seeded random order (``documentOrder(count:seed:split:)``) unless `shuffle` is false.
     /// `ecom-data build` writes records grouped by source, and a training stream shuffles only within a window of
     /// consecutive sequences, so without this a model would see the sources one block after another.
     public static func pack(input: URL, out: URL, encoder: TokenEncoder, tokenizerHash: String, config: PackingConfig,
                             shardBytes: Int = 64 << 20, seed: UInt64 = 0, shuffle: Bool = true,
+                            chat: ChatTemplate = ChatTemplate(kind: .plain),
                             progress: (String) -> Void) throws -> [String: PackingStats] {
-        guard encoder.endOfSequenceID >= 0 else {
+        guard chat.kind != .plain || encoder.endOfSequenceID >= 0 else {
             throw InstructError("the tokenizer has no end-of-sequence token ('</s>' or '<|endoftext|>'); packing needs one")
         }
         var shards: [ShardInfo] = []
@@ -25,7 +28,7 @@ public enum PackPipeline {
             let w = try ShardWriter(directory: out, prefix: split.rawValue, kind: .packed, targetShardBytes: shardBytes)
             var packer = Packer(encoder: encoder, config: config)
             for (i, r) in records.enumerated() {
-                for s in packer.add(r.rendered()) { try w.append(s.encoded()) }
+                for s in packer.add(r.rendered(chat: chat)) { try w.append(s.encoded()) }
                 if (i + 1) % 1000 == 0 { progress("pack \(split.rawValue): \(i + 1) of \(records.count) records") }
             }
             for s in packer.finish() { try w.append(s.encoded()) }

@@ -23,6 +23,10 @@ public struct TrainerOptions: Sendable {
     public var out: URL
     public var preset: TrainingPreset?
     public var initFrom: URL?
+    /// LoRA adapters instead of full training (empty targets: every projection of the architecture).
+    public var lora: LoRAConfiguration?
+    /// How a LoRA run keeps the frozen Llama base (`.native`: a GGUF's blocks as they are).
+    public var basePrecision: WeightPrecision = .native
     public var tokenizer: URL?
     public var steps: Int?
     public var epochs: Double?
@@ -63,7 +67,7 @@ public final class StopFlag: @unchecked Sendable {
 
 public final class Trainer {
     public let options: TrainerOptions
-    public let model: BloomTrainingModel
+    public let model: any TrainableModel
     public let optimizer: AdamWOptimizer
     public private(set) var state: TrainerState
     let stream: ShardStream
@@ -90,13 +94,26 @@ public final class Trainer {
 
         // The model: resumed from --out, loaded from --init, or a fresh preset.
         let fresh: Bool
+        let adapterConfig = o.out.appendingPathComponent("adapter_config.json")
         if o.resume && FileManager.default.fileExists(atPath: stateURL.path) {
-            model = try BloomTrainingModel.load(directory: o.out)
+            if FileManager.default.fileExists(atPath: adapterConfig.path) {
+                // A LoRA run: the base from --init, else the one the adapter names.
+                let saved = try LoRAConfiguration.read(directory: o.out)
+                guard let base = o.initFrom ?? saved.baseModel.map({ URL(fileURLWithPath: $0) }) else {
+                    throw TrainingError("\(adapterConfig.path): names no base model; resume with --init BASE")
+                }
+                model = try TrainingModelLoader.load(base, adapterDirectory: o.out, precision: o.basePrecision, seed: o.seed)
+            } else {
+                model = try TrainingModelLoader.load(o.out, seed: o.seed)
+            }
             fresh = false
-        } else if let dir = o.initFrom {
-            model = try BloomTrainingModel.load(directory: dir)
+        } else if let url = o.initFrom {
+            var lora = o.lora
+            lora?.baseModel = url.path
+            model = try TrainingModelLoader.load(url, lora: lora, precision: o.basePrecision, seed: o.seed)
             fresh = true
         } else {
+            guard o.lora == nil else { throw TrainingError("LoRA needs a pretrained model: pass --init DIR|FILE.gguf") }
             let info = try Self.tokenizerInfo(tokenizerFile)
             let c = (o.preset ?? .tiny).configuration(vocabSize: info.vocabSize, bos: info.bos, eos: info.eos, pad: info.pad)
             var w = BloomWeights.random(c, seed: o.seed)
@@ -109,8 +126,8 @@ public final class Trainer {
             fresh = true
         }
         let tokVocab = try Self.tokenizerInfo(tokenizerFile).vocabSize
-        guard model.configuration.vocabSize >= tokVocab else {
-            throw TrainingError("the model's vocabulary (\(model.configuration.vocabSize)) is smaller than the tokenizer's (\(tokVocab), \(tokenizerFile.path))")
+        guard model.vocabularySize >= tokVocab else {
+            throw TrainingError("the model's vocabulary (\(model.vocabularySize)) is smaller than the tokenizer's (\(tokVocab), \(tokenizerFile.path))")
         }
         stream = try ShardStream(directory: o.data, split: "train", seed: o.seed, bufferSize: 1024, epochs: nil)
         guard stream.recordsPerEpoch > 0 else { throw TrainingError("\(o.data.path): no training sequences") }
@@ -119,10 +136,10 @@ public final class Trainer {
         let schedule = LearningRateSchedule(kind: o.schedule, peak: o.learningRate,
                                             warmupSteps: Int((o.warmupRatio * Double(total)).rounded(.up)), totalSteps: total)
         let adamw = AdamWConfig(learningRate: Float(o.learningRate), beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay)
-        optimizer = AdamWOptimizer(layout: model.layout, config: adamw, decayMatricesOnly: o.decayMatricesOnly)
+        optimizer = AdamWOptimizer(model: model, config: adamw, decayMatricesOnly: o.decayMatricesOnly)
         state = TrainerState(step: 0, totalSteps: total, schedule: schedule, dataPosition: StreamPosition(), dataSeed: o.seed,
                              rngState: o.seed, batch: o.batch, accumulation: o.accumulation, sequenceLength: seqLen,
-                             parameterCount: model.layout.count, elapsedSeconds: 0, tokensSeen: 0,
+                             parameterCount: model.parameters.count, elapsedSeconds: 0, tokensSeen: 0,
                              adamw: .init(beta1: adamw.beta1, beta2: adamw.beta2, eps: adamw.eps, weightDecay: adamw.weightDecay),
                              decayMatricesOnly: o.decayMatricesOnly, clip: o.clip)
         if !fresh {
@@ -146,8 +163,9 @@ public final class Trainer {
     /// The tokenizer: --tokenizer, else tokenizer.json in the data directory or its parent; its hash must match the
     /// packed manifest's.
     static func findTokenizer(options o: TrainerOptions, manifest: ShardManifest) throws -> URL {
-        let candidates = o.tokenizer.map { [$0] } ?? [o.data.appendingPathComponent("tokenizer.json"),
+        var candidates = o.tokenizer.map { [$0] } ?? [o.data.appendingPathComponent("tokenizer.json"),
                                                        o.data.deletingLastPathComponent().appendingPathComponent("tokenizer.json")]
+        if o.tokenizer == nil, let dir = o.initFrom, !ModelLoader.isGGUF(dir) { candidates.append(dir.appendingPathComponent("tokenizer.json")) }
         guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
             throw TrainingError("no tokenizer found (looked at \(candidates.map(\.path).joined(separator: ", "))); pass --tokenizer FILE")
         }
@@ -189,7 +207,7 @@ public final class Trainer {
 
     /// One optimizer step over `accumulation` micro-batches; the loss is normalised by the learned tokens of all of
     /// them together, so the update equals that of one batch `accumulation` times larger. Returns the mean loss.
-    public static func step(model: BloomTrainingModel, optimizer: AdamWOptimizer, microBatches: [TrainingBatch], learningRate: Float, clip: Float) -> (loss: Double, gradNorm: Float) {
+    public static func step(model: any TrainableModel, optimizer: AdamWOptimizer, microBatches: [TrainingBatch], learningRate: Float, clip: Float) -> (loss: Double, gradNorm: Float) {
         model.gradients.zero()
         let total = max(1, microBatches.reduce(0) { $0 + $1.learnedTokens })
         var sum = 0.0
@@ -223,7 +241,7 @@ public final class Trainer {
     public func checkpoint() throws {
         let out = options.out
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try model.layout.save(model.parameters, to: out)
+        try model.save(to: out)
         let tok = out.appendingPathComponent("tokenizer.json")
         if tokenizerFile.standardizedFileURL.path != tok.standardizedFileURL.path {
             try AtomicFile.write(try Data(contentsOf: tokenizerFile), to: tok)

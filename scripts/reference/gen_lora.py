@@ -9,7 +9,6 @@ weights and logits of merge_and_unload().
 Output: Tests/Fixtures/lora/lora_reference.json, Tests/Fixtures/lora/tiny-llama-adapter/,
 Tests/Fixtures/lora/tiny-bloom-adapter/.
 """
-import json
 import os
 import shutil
 
@@ -238,7 +237,8 @@ def main():
                                  note="targets already shifted (targets[t] is the id at t+1, -100 where not learned); "
                                       "each document (id != 0) runs through the model on its own, positions from 0; "
                                       "loss is the sum of token cross-entropies over all documents divided by the "
-                                      "number of targets; adapter keys as PEFT saves them (adapter name removed)"),
+                                      "number of targets; adapter keys as PEFT saves them (adapter name removed); BLOOM's "
+                                      "full_grads for its tied embeddings include the LM head's"),
         **parts,
     })
 

@@ -1,4 +1,5 @@
-// ecom-train: instruction-tune BLOOM on packed shards (ecom-data pack) on the CPU. Logic lives in EcomModel's Trainer.
+// ecom-train: train BLOOM from scratch, or tune a pretrained Llama/BLOOM model in full or with LoRA, on packed shards
+// (ecom-data pack) on the CPU. Logic lives in EcomTrainer's Trainer.
 import ArgumentParser
 import Dispatch
 import EcomModel
@@ -17,17 +18,25 @@ struct EcomTrain: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "ecom-train",
-        abstract: "Train BLOOM on packed token shards; checkpoints in HF layout plus a resumable trainer state.",
+        abstract: "Tune a pretrained model (full or LoRA) or train BLOOM from scratch on packed token shards.",
         discussion: """
-            --out DIR receives config.json, model.safetensors, tokenizer.json, trainer_state.bin, metrics.jsonl and \
+            --out DIR receives config.json + model.safetensors (full training) or PEFT's adapter_config.json + \
+            adapter_model.safetensors (--lora-rank), with tokenizer.json, trainer_state.bin, metrics.jsonl and \
             loss.svg. Ctrl-C (or --time-budget) saves a checkpoint and exits 0; --resume continues exactly. \
             An interval of 0 turns that step off.
+
+            Example (LoRA on SmolLM2 from its GGUF): ecom-train --data packed --init SmolLM2-135M-Instruct.Q4_1.gguf \
+            --tokenizer base/tokenizer.json --lora-rank 16 --lr 2e-4 --out runs/lora
             """)
 
     @Option(help: "Packed data directory (output of `ecom-data pack`).") var data: String
     @Option(help: "Output directory (HF model directory + trainer state).") var out: String
     @Option(help: "Model size from scratch: tiny (hidden 256, 4 layers, 4 heads) or small (512, 8, 8).") var preset: String?
-    @Option(name: .customLong("init"), help: "Start from an HF BLOOM/BLOOMZ checkpoint directory instead of a preset.") var initFrom: String?
+    @Option(name: .customLong("init"), help: "Start from a pretrained model: an HF directory (Llama or BLOOM) or a Llama GGUF file.") var initFrom: String?
+    @Option(name: .customLong("lora-rank"), help: "Train LoRA adapters of this rank on a frozen base (PEFT layout) instead of every weight.") var loraRank: Int?
+    @Option(name: .customLong("lora-alpha"), help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 x rank).") var loraAlpha: Double?
+    @Option(name: .customLong("lora-targets"), help: ArgumentHelp("Comma-separated modules to adapt (default: all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj for Llama; query_key_value,dense,dense_h_to_4h,dense_4h_to_h for BLOOM).", valueName: "list")) var loraTargets: String?
+    @Option(name: .customLong("base-weights"), help: ArgumentHelp("How LoRA keeps the frozen Llama base: native (a GGUF's blocks, QLoRA-style), f32, f16 or bf16.", valueName: "native|f32|f16|bf16")) var baseWeights = "native"
     @Option(help: "tokenizer.json (default: the packed data's, found beside it; its hash must match the manifest).") var tokenizer: String?
     @Option(help: "Optimizer steps.") var steps: Int?
     @Option(help: "Epochs over the training split (used when --steps is absent; default 1).") var epochs: Double?
@@ -55,6 +64,10 @@ struct EcomTrain: ParsableCommand {
         if LearningRateSchedule.Kind(rawValue: schedule) == nil { throw ValidationError("--schedule must be constant, linear or cosine") }
         if let s = steps, s <= 0 { throw ValidationError("--steps must be positive") }
         if batch <= 0 || accum <= 0 { throw ValidationError("--batch and --accum must be positive") }
+        if let r = loraRank, r <= 0 { throw ValidationError("--lora-rank must be positive") }
+        if loraRank == nil && (loraAlpha != nil || loraTargets != nil) { throw ValidationError("--lora-alpha and --lora-targets need --lora-rank") }
+        if loraRank != nil && initFrom == nil && !resume { throw ValidationError("--lora-rank needs --init (a pretrained model to adapt)") }
+        if WeightPrecision(name: baseWeights) == nil { throw ValidationError("--base-weights must be native, f32, f16 or bf16, got '\(baseWeights)'") }
         if !(0...1).contains(warmupRatio) { throw ValidationError("--warmup-ratio must be in [0, 1]") }
     }
 
@@ -62,6 +75,11 @@ struct EcomTrain: ParsableCommand {
         var o = TrainerOptions(data: URL(fileURLWithPath: data), out: URL(fileURLWithPath: out))
         o.preset = preset.flatMap(TrainingPreset.init(rawValue:))
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
+        if let r = loraRank {
+            let targets = loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+            o.lora = LoRAConfiguration(rank: r, alpha: loraAlpha ?? Double(2 * r), targets: targets)
+        }
+        o.basePrecision = WeightPrecision(name: baseWeights)!
         o.tokenizer = tokenizer.map { URL(fileURLWithPath: $0) }
         o.steps = steps; o.epochs = epochs; o.batch = batch; o.accumulation = accum; o.sequenceLength = seqLen
         o.learningRate = lr; o.schedule = LearningRateSchedule.Kind(rawValue: schedule)!; o.warmupRatio = warmupRatio
