@@ -31,6 +31,9 @@ let package = Package(
             name: "bench-train", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/bench-train"),
         .executableTarget(
+            name: "bench-tune", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom"), .product(name: "EcomTensor", package: "Ecom")],
+            path: "Sources/bench-tune"),
+        .executableTarget(
             name: "bench-quant", dependencies: ["BenchSupport", .product(name: "EcomTensor", package: "Ecom")],
             path: "Sources/bench-quant"),
         .executableTarget(

@@ -75,7 +75,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
             adapters.append(row)
         }
         guard count > 0 else {
-            throw TrainingError("LoRA targets \(lora.targets.joined(separator: ",")) match no BLOOM module (use \(LoRAConfiguration.bloomTargets.joined(separator: ",")))")
+            throw TrainingError("\(adapter == nil ? "" : adapterFile + ": ")LoRA targets \(lora.targets.joined(separator: ",")) match no BLOOM module (use \(LoRAConfiguration.bloomTargets.joined(separator: ",")))")
         }
         parameterEntries = entries
         parameters = FlatBuffer(count: count)

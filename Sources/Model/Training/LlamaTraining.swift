@@ -97,7 +97,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
                 slots = max(slots, s)
             }
             guard count > 0 else {
-                throw TrainingError("LoRA targets \(lora.targets.joined(separator: ",")) match no Llama projection (use \(LoRAConfiguration.llamaTargets.joined(separator: ",")))")
+                throw TrainingError("\(adapter == nil ? "" : adapterFile + ": ")LoRA targets \(lora.targets.joined(separator: ",")) match no Llama projection (use \(LoRAConfiguration.llamaTargets.joined(separator: ",")))")
             }
             loraSlots = slots
             frozenVectors = FlatBuffer(count: (2 * weights.layers.count + 1) * C)
