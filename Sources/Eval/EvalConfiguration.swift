@@ -12,6 +12,10 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public var modelFingerprint: String
     /// XXH64 of the tokenizer file (hex).
     public var tokenizerFingerprint: String
+    /// The LoRA adapter directory merged into the model (nil: none).
+    public var lora: String?
+    /// XXH64 of the adapter's adapter_config.json and adapter_model.safetensors (hex; nil: no adapter).
+    public var loraFingerprint: String?
     public var precision: String
     public var beams: Int
     public var maxNewTokens: Int
@@ -22,20 +26,23 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public var template: String
 
     enum CodingKeys: String, CodingKey {
-        case model, precision, beams, seed, template
-        case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint"
+        case model, precision, beams, seed, template, lora
+        case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint", loraFingerprint = "lora_fingerprint"
         case maxNewTokens = "max_new_tokens", maxPromptTokens = "max_prompt_tokens", uniNERMaxNewTokens = "uniner_max_new_tokens"
     }
 
     public init(model: String, modelFingerprint: String, tokenizerFingerprint: String, precision: String = "float32",
                 beams: Int = 4, maxNewTokens: Int = 164, maxPromptTokens: Int = PromptEncoding.defaultMaxTokens,
-                uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0, template: String = "plain") {
+                uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0, template: String = "plain", lora: String? = nil,
+                loraFingerprint: String? = nil) {
         self.model = model; self.modelFingerprint = modelFingerprint; self.tokenizerFingerprint = tokenizerFingerprint
+        self.lora = lora; self.loraFingerprint = loraFingerprint
         self.precision = precision; self.beams = beams; self.maxNewTokens = maxNewTokens; self.maxPromptTokens = maxPromptTokens
         self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed; self.template = template
     }
 
-    /// Decodes eval-config.json; files written before chat templates existed have no "template" (they are "plain").
+    /// Decodes eval-config.json; files written before chat templates existed have no "template" (they are "plain"),
+    /// and runs without a LoRA adapter (or from before adapters) have no "lora" and "lora_fingerprint".
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(String.self, forKey: .model)
@@ -48,17 +55,20 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         uniNERMaxNewTokens = try c.decode(Int.self, forKey: .uniNERMaxNewTokens)
         seed = try c.decode(UInt64.self, forKey: .seed)
         template = try c.decodeIfPresent(String.self, forKey: .template) ?? "plain"
+        lora = try c.decodeIfPresent(String.self, forKey: .lora)
+        loraFingerprint = try c.decodeIfPresent(String.self, forKey: .loraFingerprint)
     }
 
     public static let fileName = "eval-config.json"
 
-    /// The settings that differ from `other`, as "name: old -> new" (the model path alone is not compared: a moved
-    /// directory with the same files is the same model).
+    /// The settings that differ from `other`, as "name: old -> new" (the model and adapter paths alone are not
+    /// compared: a moved directory with the same files is the same model).
     public func differences(from other: EvalConfiguration) -> [String] {
         var out: [String] = []
         func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name): \(b) -> \(a)") } }
         check("model files", modelFingerprint, other.modelFingerprint)
         check("tokenizer", tokenizerFingerprint, other.tokenizerFingerprint)
+        check("LoRA adapter files", loraFingerprint ?? "none", other.loraFingerprint ?? "none")
         check("precision", precision, other.precision)
         check("beams", beams, other.beams)
         check("max new tokens", maxNewTokens, other.maxNewTokens)
@@ -107,5 +117,10 @@ public enum Fingerprint {
         let weights = names.filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !weights.isEmpty else { throw EvalError("\(dir.path): no .safetensors file in the model directory") }
         return try files([dir.appendingPathComponent("config.json")] + weights.map { dir.appendingPathComponent($0) })
+    }
+
+    /// A PEFT adapter directory's adapter_config.json and adapter_model.safetensors.
+    public static func adapter(_ dir: URL) throws -> String {
+        try files([dir.appendingPathComponent("adapter_config.json"), dir.appendingPathComponent("adapter_model.safetensors")])
     }
 }

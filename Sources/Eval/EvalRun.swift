@@ -10,6 +10,8 @@ import Foundation
 public struct EvalRunRequest: Sendable {
     /// An HF directory (BLOOM or Llama) or a `.gguf` file.
     public var modelDirectory: URL
+    /// A PEFT LoRA adapter directory merged into the model's weights (nil: none).
+    public var lora: URL?
     /// tokenizer.json (default: the model's: the directory's tokenizer.json, or rebuilt from the GGUF).
     public var tokenizerFile: URL?
     /// The EcomGPT data directory (task folders) and the task list (default: its held_out_tasks.txt).
@@ -50,6 +52,15 @@ public struct EvalRunResult: Sendable {
 }
 
 public enum EvalRun {
+    /// The loss curve of the report: the adapter's training metrics.jsonl when a LoRA adapter has one, else the model's.
+    static func trainingMetrics(_ r: EvalRunRequest) -> [TrainingMetric] {
+        if let lora = r.lora {
+            let metrics = EvalReport.trainingMetrics(modelDirectory: lora)
+            if !metrics.isEmpty { return metrics }
+        }
+        return EvalReport.trainingMetrics(modelDirectory: r.modelDirectory)
+    }
+
     /// Runs (or resumes) the evaluation. `log` receives human-readable notes (for stderr).
     public static func run(_ r: EvalRunRequest, log: (String) -> Void = { _ in }) throws -> EvalRunResult {
         guard r.ecomGPTDirectory != nil || r.uniNERDirectory != nil else {
@@ -65,7 +76,8 @@ public enum EvalRun {
         guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
             throw EvalError("\(tokenizerURL.path): no tokenizer (the model directory should hold tokenizer.json; or give --tokenizer)")
         }
-        let bundle = try ModelBundle.load(r.modelDirectory, precision: r.precision, tokenizerFile: r.tokenizerFile, template: r.template)
+        let bundle = try ModelBundle.load(r.modelDirectory, precision: r.precision, tokenizerFile: r.tokenizerFile, template: r.template,
+                                          lora: r.lora)
         let model = bundle.model
         guard let tokenizer = bundle.tokenizer else { throw EvalError("\(tokenizerURL.path): no tokenizer") }
         let precisionName = r.precision?.rawValue ?? (isGGUF ? WeightPrecision.native.rawValue : WeightPrecision.float32.rawValue)
@@ -75,7 +87,8 @@ public enum EvalRun {
             // A GGUF carries its own tokenizer: its bytes were just hashed as the model's.
             tokenizerFingerprint: tokenizerURL == r.modelDirectory ? modelFingerprint : try Fingerprint.files([tokenizerURL]), precision: precisionName, beams: s.beams,
             maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed,
-            template: bundle.chatTemplate.kind.rawValue)
+            template: bundle.chatTemplate.kind.rawValue, lora: r.lora?.standardizedFileURL.path,
+            loraFingerprint: try r.lora.map(Fingerprint.adapter))
 
         var items: [EvalItem] = []
         if let root = r.ecomGPTDirectory {
@@ -114,6 +127,9 @@ public enum EvalRun {
         try AtomicFile.write(summary.encoded(), to: out.appendingPathComponent(EvalSummary.fileName))
         var notes = [
             "model: \(config.model) (\(model.architecture), \(model.parameterCount) parameters, weights \(precisionName), files \(config.modelFingerprint))",
+        ]
+        if let lora = config.lora, let f = config.loraFingerprint { notes.append("LoRA adapter merged: \(lora) (files \(f))") }
+        notes += [
             "prompts: \(bundle.chatTemplate.kind == .plain ? "the papers' plain prompt text" : "rendered with the model's \(bundle.chatTemplate.kind.rawValue) chat template")",
             "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
             "examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored",
@@ -121,7 +137,7 @@ public enum EvalRun {
         if r.uniNERDirectory != nil { notes.append("UniversalNER prompts: greedy, up to \(s.uniNERMaxNewTokens) new tokens") }
         if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }
         let html = EvalReport.html(title: "Ecom evaluation", notes: notes, rows: rows, average: average,
-                                   training: EvalReport.trainingMetrics(modelDirectory: r.modelDirectory))
+                                   training: trainingMetrics(r))
         let reportURL = out.appendingPathComponent(EvalReport.fileName)
         try AtomicFile.write(Data(html.utf8), to: reportURL)
         return EvalRunResult(rows: rows, average: average, stats: stats, summary: summary,

@@ -51,16 +51,24 @@ public enum GGUFImport {
         let config = try LlamaConfiguration(gguf: file)
         let weights = try LlamaWeights.load(gguf: file, configuration: config, precision: .float32)
         try HFDirectoryWriter.write(config, weights, dtype: dtype, to: directory)
-        var files = ["config.json", "model.safetensors", "generation_config.json"]
-        if file.metadata["tokenizer.ggml.model"] != nil {
-            let metadata = try tokenizerMetadata(file)
-            try AtomicFile.write(metadata.tokenizerJSON(preTokenizer: preTokenizer), to: directory.appendingPathComponent("tokenizer.json"))
-            try AtomicFile.write(metadata.tokenizerConfigJSON(), to: directory.appendingPathComponent("tokenizer_config.json"))
-            files += ["tokenizer.json", "tokenizer_config.json"]
-        }
+        let files = ["config.json", "model.safetensors", "generation_config.json"]
+            + (try writeTokenizerFiles(file, to: directory, preTokenizer: preTokenizer))
         var types: [String: Int] = [:]
         for t in file.tensors { types["\(t.type)", default: 0] += 1 }
         return Summary(directory: directory, files: files, parameters: weights.parameterCount, tensorTypes: types)
+    }
+}
+
+extension GGUFImport {
+    /// Writes tokenizer.json and tokenizer_config.json (with the chat template) rebuilt from the GGUF's vocabulary into
+    /// `directory`, each atomically, and returns their names; a file without tokenizer metadata writes nothing.
+    public static func writeTokenizerFiles(_ file: GGUFFile, to directory: URL,
+                                           preTokenizer: GGUFPreTokenizerOption = preTokenizer) throws -> [String] {
+        guard file.metadata["tokenizer.ggml.model"] != nil else { return [] }
+        let metadata = try tokenizerMetadata(file)
+        try AtomicFile.write(metadata.tokenizerJSON(preTokenizer: preTokenizer), to: directory.appendingPathComponent("tokenizer.json"))
+        try AtomicFile.write(metadata.tokenizerConfigJSON(), to: directory.appendingPathComponent("tokenizer_config.json"))
+        return ["tokenizer.json", "tokenizer_config.json"]
     }
 }
 

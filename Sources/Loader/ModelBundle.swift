@@ -25,19 +25,21 @@ public struct ModelBundle: @unchecked Sendable {
     ///   - tokenizerFile: a tokenizer.json to use instead of the model's.
     ///   - template: forces a chat template kind; nil recognises the model's template (an unrecognised one is an
     ///     error that says to choose `chatml` or `plain`).
+    ///   - lora: a PEFT LoRA adapter directory merged into the weights (see ``ModelLoader/load(_:precision:lora:)``);
+    ///     the tokenizer and chat template stay the base model's.
     public static func load(_ url: URL, precision: WeightPrecision? = nil, tokenizerFile: URL? = nil,
-                            template: ChatTemplate.Kind? = nil) throws -> ModelBundle {
+                            template: ChatTemplate.Kind? = nil, lora: URL? = nil) throws -> ModelBundle {
         let model: any CausalLanguageModel
         var tokenizer: Tokenizer?
         var templateText: String?
         if ModelLoader.isGGUF(url) {
             let file = try GGUFFile(url: url)  // opened once for the weights and the tokenizer
-            model = try ModelLoader.load(gguf: file, precision: precision)
+            model = try ModelLoader.load(gguf: file, precision: precision, lora: lora)
             let metadata = try GGUFImport.tokenizerMetadata(file)
             tokenizer = try tokenizerFile.map { try Tokenizer(contentsOf: $0) } ?? metadata.makeTokenizer(preTokenizer: GGUFImport.preTokenizer)
             templateText = metadata.chatTemplate
         } else {
-            model = try ModelLoader.load(url, precision: precision)
+            model = try ModelLoader.load(url, precision: precision, lora: lora)
             let file = tokenizerFile ?? url.appendingPathComponent("tokenizer.json")
             if FileManager.default.fileExists(atPath: file.path) { tokenizer = try Tokenizer(contentsOf: file) }
             templateText = try chatTemplateText(directory: url)

@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
         other settings are refused unless --restart.
         """)
     @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json; metrics.jsonl for the loss curve) or a .gguf file.") var model: String
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights; its files are part of the settings a rerun must match.", valueName: "dir")) var lora: String?
     @Option(help: "tokenizer.json (default: the model's).") var tokenizer: String?
     @Option(help: "Prompt template: chatml or plain (default: the model's chat template when it has one, else the papers' plain prompts).") var template: String?
     @Option(help: "EcomGPT data directory (task folders and held_out_tasks.txt).") var ecomgpt: String?
@@ -61,6 +62,7 @@ struct Run: ParsableCommand {
         let forced = try ModelBundle.template(named: template)
         func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
         var r = EvalRunRequest(modelDirectory: URL(fileURLWithPath: model), outDirectory: URL(fileURLWithPath: out))
+        r.lora = url(lora)
         r.tokenizerFile = url(tokenizer)
         r.ecomGPTDirectory = url(ecomgpt)
         r.uniNERDirectory = url(uniner)

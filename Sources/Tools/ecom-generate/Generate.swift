@@ -21,6 +21,7 @@ struct Generate: ParsableCommand {
         commandName: "ecom-generate",
         abstract: "Generate continuations: {\"prompt\": str} -> {\"completion\": str}, or with --ids {\"ids\": [int]} -> {\"ids\": [int]} (generated ids only).")
     @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json) or a .gguf file.") var model: String
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights; the tokenizer and chat template stay the model's.", valueName: "dir")) var lora: String?
     @Option(help: "tokenizer.json for text prompts (default: the model's).") var tokenizer: String?
     @Flag(help: "Send each prompt as a user turn rendered with the model's chat template; answers stop at its end-of-turn token.") var chat = false
     @Option(help: "Chat template: chatml or plain (default: recognised from the model).") var template: String?
@@ -50,7 +51,8 @@ struct Generate: ParsableCommand {
         let forced = try ModelBundle.template(named: template)
         guard beams >= 1, batchSize >= 1, maxNewTokens >= 0 else { throw ValidationError("--beams and --batch-size must be >= 1") }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model), precision: weightPrecision,
-                                          tokenizerFile: tokenizer.map { URL(fileURLWithPath: $0) }, template: forced)
+                                          tokenizerFile: tokenizer.map { URL(fileURLWithPath: $0) }, template: forced,
+                                          lora: lora.map { URL(fileURLWithPath: $0) })
         let m = bundle.model
         if !ids && bundle.tokenizer == nil {
             throw ValidationError("\(model): no tokenizer.json for text prompts (give --tokenizer FILE, or use --ids)")

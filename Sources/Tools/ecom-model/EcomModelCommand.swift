@@ -1,4 +1,5 @@
-// ecom-model: logits, a summary, gradients and GGUF import for BLOOM and Llama models. Logic lives in the libraries.
+// ecom-model: logits, a summary, gradients, GGUF import and LoRA merging for BLOOM and Llama models. Logic lives in
+// the libraries.
 import ArgumentParser
 import EcomModel
 import EcomToolSupport
@@ -16,6 +17,6 @@ struct EcomModelCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "ecom-model",
-        abstract: "Models (HF directories of BLOOM or Llama, or .gguf files): logits, a summary, gradients, GGUF import.",
-        subcommands: [Forward.self, Info.self, Grad.self, ImportGGUF.self])
+        abstract: "Models (HF directories of BLOOM or Llama, or .gguf files): logits, a summary, gradients, GGUF import, LoRA merging.",
+        subcommands: [Forward.self, Info.self, Grad.self, ImportGGUF.self, MergeLoRA.self])
 }
