@@ -56,14 +56,9 @@ public struct ModelBundle: @unchecked Sendable {
 
     /// `chat_template` of `directory/tokenizer_config.json` (or of `chat_template.jinja` beside it), if any.
     public static func chatTemplateText(directory: URL) throws -> String? {
-        let jinja = directory.appendingPathComponent("chat_template.jinja")
-        if let text = try? String(contentsOf: jinja, encoding: .utf8) { return text }
-        let url = directory.appendingPathComponent("tokenizer_config.json")
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ConfigurationError(file: url.path, message: "not a JSON object")
+        do { return try ChatTemplate.templateText(directory: directory) } catch {
+            throw ConfigurationError(file: directory.appendingPathComponent("tokenizer_config.json").path, message: "not a JSON object")
         }
-        return object["chat_template"] as? String
     }
 
     /// The generation options for this model: its eos, or the chat template's end-of-turn token when the template
