@@ -13,9 +13,12 @@ let quick = env("BENCH_QUICK", "0") == "1"
 ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
 let mode = CommandLine.arguments.dropFirst().first ?? "lora"
 let gguf = URL(fileURLWithPath: env("ECOM_SMOLLM2_GGUF", NSString(string: "~/.cache/ecom/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").expandingTildeInPath))
-let (B, T, rank) = (4, 256, 16)
+let (B, T) = (4, 256), rank = Int(env("BENCH_RANK", "16")) ?? 16
 let lora = mode == "lora" ? LoRAConfiguration(rank: rank, alpha: 32, targets: LoRAConfiguration.llamaTargets) : nil
-let model = try LlamaTrainingModel.load(model: gguf, precision: lora == nil ? .float32 : .native, lora: lora, seed: 11)
+// BENCH_BASE (native, f32, bf16, f16) changes how the LoRA base is kept; BENCH_ATTENTION_BLOCK the causal block size.
+let basePrecision = WeightPrecision(name: env("BENCH_BASE", "native")) ?? .native
+let model = try LlamaTrainingModel.load(model: gguf, precision: lora == nil ? .float32 : basePrecision, lora: lora, seed: 11)
+if let block = Int(env("BENCH_ATTENTION_BLOCK", "")) { model.attentionBlock = block }
 let c = model.configuration, V = c.vocabSize
 // B = 0 would make A's gradients vanish: give the adapters a nonzero start, as after a few steps.
 for e in model.parameterEntries where e.name.contains("lora_B") { for i in 0..<e.count { model.parameters.pointer[e.offset + i] = Float(i % 13) * 1e-3 } }
