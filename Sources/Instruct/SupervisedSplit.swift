@@ -9,10 +9,14 @@ public struct SupervisedSplit: Sendable, Equatable {
     public var trainCount: Int
     /// The seed (the build's and the evaluation's `--seed`).
     public var seed: UInt64
+    /// The tasks whose training part is trained on (nil: every held-out task). A task left out contributes nothing
+    /// to training, and its test part stays the examples after the first `trainCount`, so the same held-back
+    /// examples are evaluated whichever tasks are trained on (the held-out task families setting).
+    public var trainedTasks: Set<String>?
 
-    public init(trainCount: Int, seed: UInt64) {
+    public init(trainCount: Int, seed: UInt64, trainedTasks: Set<String>? = nil) {
         precondition(trainCount >= 0, "trainCount must not be negative")
-        self.trainCount = trainCount; self.seed = seed
+        self.trainCount = trainCount; self.seed = seed; self.trainedTasks = trainedTasks
     }
 
     /// The example indices 0..<count of `task` in the split's shuffled order.
@@ -23,8 +27,11 @@ public struct SupervisedSplit: Sendable, Equatable {
         return order
     }
 
-    /// The indices of `task`'s examples used for training, in shuffled order.
-    public func trainIndices(task: String, count: Int) -> [Int] { Array(order(task: task, count: count).prefix(trainCount)) }
+    /// The indices of `task`'s examples used for training, in shuffled order (none for a task outside ``trainedTasks``).
+    public func trainIndices(task: String, count: Int) -> [Int] {
+        if let t = trainedTasks, !t.contains(task) { return [] }
+        return Array(order(task: task, count: count).prefix(trainCount))
+    }
 
     /// The indices of `task`'s examples held back for testing, in shuffled order.
     public func testIndices(task: String, count: Int) -> [Int] { Array(order(task: task, count: count).dropFirst(trainCount)) }

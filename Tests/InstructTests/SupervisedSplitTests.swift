@@ -20,6 +20,14 @@ import Testing
         #expect(s.testIndices(task: "t", count: 10).isEmpty && s.trainIndices(task: "t", count: 10).count == 10)
     }
 
+    @Test func tasksOutsideTheTrainedOnesTrainNothingAndKeepTheirTestPart() {
+        let all = SupervisedSplit(trainCount: 300, seed: 4)
+        let some = SupervisedSplit(trainCount: 300, seed: 4, trainedTasks: ["EN-Lenovo-NER-NER"])
+        #expect(some.trainIndices(task: "EN-ABSA-CLS-review_topic_category", count: 500).isEmpty)
+        #expect(some.testIndices(task: "EN-ABSA-CLS-review_topic_category", count: 500) == all.testIndices(task: "EN-ABSA-CLS-review_topic_category", count: 500))
+        #expect(some.trainIndices(task: "EN-Lenovo-NER-NER", count: 500) == all.trainIndices(task: "EN-Lenovo-NER-NER", count: 500))
+    }
+
     @Test func supervisedTrainingPartGoesToTrainTheRestToTest() {
         let records = (0..<10).map { i in
             InstructionRecord(id: "Held#\(i)", taskDescription: "d", prompt: "p {sentences}", input: "x\(i)", output: "y", template: .ecomgpt,

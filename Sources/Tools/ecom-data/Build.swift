@@ -17,6 +17,9 @@ struct Build: ParsableCommand {
     @Option(name: .customLong("supervised-split"), help: ArgumentHelp(
         "Supervised setting: the first N examples of each held-out EcomGPT task after a shuffle seeded by --seed train (in the task's own format); the rest stay test.",
         valueName: "N")) var supervisedSplit: Int?
+    @Option(name: .customLong("supervised-tasks"), help: ArgumentHelp(
+        "With --supervised-split: a file of the held-out tasks whose training part is trained on, one a line (default: all); the others contribute nothing to training (held-out task families).",
+        valueName: "file")) var supervisedTasks: String?
     @Option(name: .customLong("uniner-held-out"), parsing: .upToNextOption,
             help: "UniversalNER sets (file names without .json, e.g. CrossNER_AI) kept out of training (test only).") var uniNERHeldOut: [String] = []
     @Flag(name: .customLong("no-atomic"), help: "Leave out the atomic-task generators' records (primary records only).") var noAtomic = false
@@ -38,8 +41,10 @@ struct Build: ParsableCommand {
             if let h = heldOut { o.heldOut = try SplitAssigner.readHeldOut(URL(fileURLWithPath: h)) }
             if let n = supervisedSplit {
                 guard n >= 0 else { throw InstructError("--supervised-split must not be negative") }
-                o.supervised = SupervisedSplit(trainCount: n, seed: seed)
+                let trained = try supervisedTasks.map { try SplitAssigner.readHeldOut(URL(fileURLWithPath: $0)) }
+                o.supervised = SupervisedSplit(trainCount: n, seed: seed, trainedTasks: trained)
             }
+            if supervisedTasks != nil && supervisedSplit == nil { throw InstructError("--supervised-tasks needs --supervised-split") }
             o.uniNERHeldOut = uniNERHeldOut
             o.atomic = !noAtomic
             o.maxPerDataset = maxPerDataset > 0 ? maxPerDataset : nil
