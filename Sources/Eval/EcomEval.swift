@@ -9,5 +9,8 @@
 // - Evaluator.swift: generation over the pending examples (parallel workers, batches), progress on stderr.
 // - Progress.swift: the progress bar with ETA.
 // - Scoring.swift: per-task scores with EcomMetrics (paper metrics plus the CJK-aware Rouge-L), summary.json.
+// - Bootstrap.swift, ResampleScoring.swift: percentile bootstrap intervals of the scores (resamples rescored from
+//   per-example statistics, checked against Scoring.swift).
 // - Report.swift, SVGCharts.swift: the self-contained HTML report (table, bar charts, training loss curve).
+// - Comparison.swift, ComparisonReport.swift: a base and a tuned evaluation side by side (paired bootstrap), its page.
 // - RandomModel.swift: a model directory with random weights (floor baselines and tests).

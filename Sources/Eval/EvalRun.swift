@@ -34,6 +34,8 @@ public struct EvalRunRequest: Sendable {
     public var outDirectory: URL
     /// Clears earlier predictions made with other settings instead of refusing.
     public var restart = false
+    /// The scores' bootstrap intervals (`resamples` 0: none).
+    public var bootstrap = BootstrapSettings()
 
     public init(modelDirectory: URL, outDirectory: URL) {
         self.modelDirectory = modelDirectory; self.outDirectory = outDirectory
@@ -120,10 +122,13 @@ public enum EvalRun {
         if resumed > 0 { log("eval: resuming: \(resumed) of \(items.count) examples already done") }
 
         let stats = try Evaluator(model: model, tokenizer: tokenizer, chatTemplate: bundle.chatTemplate).run(items, store: store, settings: s)
-        let rows = try EvalScoring.rows(tasks: tasks, items: items, predictions: store.predictions)
-        let average = EvalScoring.ecomGPTAverage(rows)
+        let byTask = EvalScoring.predictionsByTask(items: items, predictions: store.predictions)
+        let (rows, average) = try Bootstrap.withIntervals(
+            rows: try tasks.compactMap { t in try byTask[t].map { try EvalScoring.score(task: t, $0) } },
+            predictions: byTask, settings: r.bootstrap)
         let summary = EvalSummary(configuration: config, tasks: rows, ecomGPTAverage: average, limit: r.limit,
-                                  examples: items.count, generatedThisRun: stats.generated, secondsThisRun: stats.seconds)
+                                  examples: items.count, generatedThisRun: stats.generated, secondsThisRun: stats.seconds,
+                                  bootstrap: r.bootstrap.resamples > 0 ? r.bootstrap : nil)
         try AtomicFile.write(summary.encoded(), to: out.appendingPathComponent(EvalSummary.fileName))
         var notes = [
             "model: \(config.model) (\(model.architecture), \(model.parameterCount) parameters, weights \(precisionName), files \(config.modelFingerprint))",
@@ -135,6 +140,9 @@ public enum EvalRun {
             "examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored",
         ]
         if r.uniNERDirectory != nil { notes.append("UniversalNER prompts: greedy, up to \(s.uniNERMaxNewTokens) new tokens") }
+        if r.bootstrap.resamples > 0 {
+            notes.append("intervals: \(Bootstrap.describe(r.bootstrap))")
+        }
         if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }
         let html = EvalReport.html(title: "Ecom evaluation", notes: notes, rows: rows, average: average,
                                    training: trainingMetrics(r))

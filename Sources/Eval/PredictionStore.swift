@@ -75,6 +75,31 @@ public final class PredictionStore: @unchecked Sendable {
         if droppedTornLine { try data.prefix(validBytes).write(to: url, options: .atomic) }
     }
 
+    /// Reads `dir/predictions.jsonl` without changing it (for comparisons): the complete lines' predictions in file
+    /// order (a repeated example keeps its first line) and whether a torn last line was skipped. A missing file or a
+    /// bad line other than the last is an error naming the file (and line).
+    public static func read(directory: URL) throws -> (predictions: [EvalPrediction], skippedTornLine: Bool) {
+        let url = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw EvalError("\(url.path): not found (is \(directory.path) an ecom-eval output directory?)")
+        }
+        let data = try Data(contentsOf: url)
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let complete = data.last == UInt8(ascii: "\n")
+        if complete || data.isEmpty { lines.removeLast() }
+        let decoder = JSONDecoder()
+        var out: [EvalPrediction] = [], seen = Set<String>(), torn = false
+        for (i, line) in lines.enumerated() {
+            let isLast = i == lines.count - 1
+            guard let p = try? decoder.decode(EvalPrediction.self, from: Data(line)), !(isLast && !complete) else {
+                if isLast { torn = true; break }
+                throw EvalError("\(url.path):\(i + 1): not a prediction object")
+            }
+            if seen.insert(p.key).inserted { out.append(p) }
+        }
+        return (out, torn)
+    }
+
     /// Whether the example has a stored prediction.
     public func contains(_ key: String) -> Bool {
         lock.lock(); defer { lock.unlock() }

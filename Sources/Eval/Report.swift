@@ -1,5 +1,6 @@
-// DIR/report.html: a self-contained, well-formed (XHTML) page with the results table, a bar chart per metric and,
-// when the model directory has the trainer's metrics.jsonl, the training and validation loss curves.
+// DIR/report.html: a self-contained, well-formed (XHTML) page with the results table (with bootstrap intervals when
+// computed), a bar chart per metric (intervals as whiskers) and, when the model directory has the trainer's
+// metrics.jsonl, the training and validation loss curves.
 import Foundation
 
 /// One line of a trained model directory's metrics.jsonl (`{"step", "split", "loss", ...}`).
@@ -31,22 +32,20 @@ public enum EvalReport {
         h += "<title>\(e(title))</title>\n<style>\n"
         h += "body { font-family: sans-serif; margin: 2em; color: #222; }\ntable { border-collapse: collapse; }\n"
         h += "th, td { border: 1px solid #ccc; padding: 3px 8px; }\ntd.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
-        h += "tr.avg td { font-weight: bold; }\nsection { margin-top: 1.5em; }\n</style>\n</head>\n<body>\n"
+        h += "tr.avg td { font-weight: bold; }\nsection { margin-top: 1.5em; }\nspan.ci { color: #666; font-size: 85%; font-weight: normal; }\n</style>\n</head>\n<body>\n"
         h += "<h1>\(e(title))</h1>\n<ul>\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
         h += "<section id=\"table\">\n<h2>Scores (percent)</h2>\n<table>\n<thead><tr><th>task</th><th>type</th><th>n</th><th>micro-F1</th><th>macro-F1</th><th>Rouge-L</th><th>CJK Rouge-L</th></tr></thead>\n<tbody>\n"
         for (r, cls) in rows.map({ ($0, "") }) + (average.map { [($0, " class=\"avg\"")] } ?? []) {
             h += "<tr\(cls)><td>\(e(r.task))</td><td>\(e(r.taskType))</td><td class=\"num\">\(r.count)</td>"
-            for v in [r.microF1, r.macroF1, r.rougeL, r.cjkRougeL] { h += "<td class=\"num\">\(EvalScoring.percent(v))</td>" }
+            for m in ScoreMetric.allCases { h += "<td class=\"num\">\(cell(r, m))</td>" }
             h += "</tr>\n"
         }
         h += "</tbody>\n</table>\n</section>\n"
-        let metrics: [(String, (TaskScoreRow) -> Double?)] = [
-            ("micro-F1", { $0.microF1 }), ("macro-F1", { $0.macroF1 }), ("Rouge-L F (rouge package)", { $0.rougeL }),
-            ("CJK-aware Rouge-L F", { $0.cjkRougeL }),
-        ]
         h += "<section id=\"charts\">\n<h2>Per metric</h2>\n"
-        for (name, get) in metrics where rows.contains(where: { get($0) != nil }) {
-            h += "<div>" + SVGCharts.bars(title: name, labels: rows.map(\.task), values: rows.map(get)) + "</div>\n"
+        if rows.contains(where: { $0.intervals != nil }) { h += "<p>Whiskers: the bootstrap intervals of the table.</p>\n" }
+        for m in ScoreMetric.allCases where rows.contains(where: { m.value($0) != nil }) {
+            h += "<div>" + SVGCharts.bars(title: chartTitle(m), labels: rows.map(\.task), values: rows.map(m.value),
+                                          intervals: rows.map { $0.intervals?[m.rawValue] }) + "</div>\n"
         }
         h += "</section>\n"
         if !training.isEmpty {
@@ -58,5 +57,22 @@ public enum EvalReport {
             h += "</div>\n</section>\n"
         }
         return h + "</body>\n</html>\n"
+    }
+
+    /// A chart's title for a metric ("Rouge-L F (rouge package)").
+    static func chartTitle(_ m: ScoreMetric) -> String {
+        switch m {
+        case .microF1: return "micro-F1"
+        case .macroF1: return "macro-F1"
+        case .rougeL: return "Rouge-L F (rouge package)"
+        case .cjkRougeL: return "CJK-aware Rouge-L F"
+        }
+    }
+
+    /// A table cell's content: the value in percent and, when the row has one, its interval in a smaller grey span.
+    static func cell(_ r: TaskScoreRow, _ m: ScoreMetric) -> String {
+        let v = EvalScoring.percent(m.value(r))
+        guard m.value(r) != nil, let ci = r.intervals?[m.rawValue] else { return v }
+        return v + " <span class=\"ci\">\(ci.percentText)</span>"
     }
 }

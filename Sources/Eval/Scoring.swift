@@ -16,9 +16,12 @@ public struct TaskScoreRow: Codable, Sendable, Equatable {
     /// UniversalNER's micro precision and recall (nil for EcomGPT tasks).
     public var precision: Double?
     public var recall: Double?
+    /// Bootstrap intervals (``Bootstrap``) keyed by the metrics' JSON names ("micro_f1", ...); nil when not computed
+    /// (absent from the JSON, as in summary.json files written before intervals).
+    public var intervals: [String: ScoreInterval]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case task, suite, precision, recall
+        case task, suite, precision, recall, intervals
         case taskType = "task_type", count = "n", microF1 = "micro_f1", macroF1 = "macro_f1", rougeL = "rouge_l"
         case cjkRougeL = "cjk_rouge_l"
     }
@@ -55,9 +58,14 @@ public enum EvalScoring {
     /// Rows for `tasks` in that order (tasks without predictions are left out), each over the predictions of the
     /// examples in `items` (so that a smaller limit scores only its examples, whatever else the file holds).
     public static func rows(tasks: [String], items: [EvalItem], predictions: [EvalPrediction]) throws -> [TaskScoreRow] {
-        let wanted = Set(items.map(\.key))
-        let byTask = Dictionary(grouping: predictions.filter { wanted.contains($0.key) }, by: \.task)
+        let byTask = predictionsByTask(items: items, predictions: predictions)
         return try tasks.compactMap { t in try byTask[t].map { try score(task: t, $0) } }
+    }
+
+    /// The predictions of the examples in `items`, by task (what ``rows(tasks:items:predictions:)`` scores).
+    public static func predictionsByTask(items: [EvalItem], predictions: [EvalPrediction]) -> [String: [EvalPrediction]] {
+        let wanted = Set(items.map(\.key))
+        return Dictionary(grouping: predictions.filter { wanted.contains($0.key) }, by: \.task)
     }
 
     /// The mean of each metric over EcomGPT rows (nil when none).
@@ -72,10 +80,22 @@ public enum EvalScoring {
                             microF1: mean(\.microF1)!, macroF1: mean(\.macroF1), rougeL: mean(\.rougeL), cjkRougeL: mean(\.cjkRougeL))
     }
 
-    /// The table printed on stdout: task, n, micro-F1, macro-F1, Rouge-L, CJK Rouge-L (in percent; "-" where n/a).
+    /// The table printed on stdout: task, n, micro-F1, macro-F1, Rouge-L, CJK Rouge-L (in percent; "-" where n/a),
+    /// each followed by its bootstrap interval when the row has one ("45.20 [38.10, 52.30]").
     public static func table(_ rows: [TaskScoreRow]) -> String {
-        let header = ["task", "n", "micro-F1", "macro-F1", "Rouge-L", "CJK Rouge-L"]
-        let cells = rows.map { r in [r.task, "\(r.count)", percent(r.microF1), percent(r.macroF1), percent(r.rougeL), percent(r.cjkRougeL)] }
+        let header = ["task", "n"] + ScoreMetric.allCases.map(\.label)
+        let cells = rows.map { r in [r.task, "\(r.count)"] + ScoreMetric.allCases.map { withInterval(r, $0) } }
+        return aligned(header: header, cells: cells)
+    }
+
+    /// A metric's value in percent, with its interval when the row has one.
+    public static func withInterval(_ r: TaskScoreRow, _ m: ScoreMetric) -> String {
+        guard let v = m.value(r) else { return "-" }
+        return percent(v) + (r.intervals?[m.rawValue].map { " " + $0.percentText } ?? "")
+    }
+
+    /// Columns padded to their widest cell: the first left-aligned, the others right-aligned; a rule under the header.
+    public static func aligned(header: [String], cells: [[String]]) -> String {
         let widths = header.indices.map { c in ([header] + cells).map { $0[c].count }.max()! }
         func line(_ row: [String]) -> String {
             row.enumerated().map { c, v in c == 0 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0)
@@ -99,9 +119,11 @@ public struct EvalSummary: Codable, Sendable {
     public var examples: Int
     public var generatedThisRun: Int
     public var secondsThisRun: Double
+    /// How the rows' intervals were drawn (nil: no intervals).
+    public var bootstrap: BootstrapSettings? = nil
 
     enum CodingKeys: String, CodingKey {
-        case configuration, tasks, limit, examples
+        case configuration, tasks, limit, examples, bootstrap
         case ecomGPTAverage = "ecomgpt_average", generatedThisRun = "generated_this_run", secondsThisRun = "seconds_this_run"
     }
 

@@ -19,7 +19,7 @@ struct EcomEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecom-eval",
         abstract: "Evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets.",
-        subcommands: [Run.self, RandomModelCommand.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, Compare.self, RandomModelCommand.self], defaultSubcommand: Run.self)
 }
 
 struct Run: ParsableCommand {
@@ -28,8 +28,8 @@ struct Run: ParsableCommand {
         abstract: "Generate, score and report (resumes a partly finished evaluation in --out).",
         discussion: """
         Writes OUT/predictions.jsonl (one object per example, appended as examples finish), OUT/summary.json and \
-        OUT/report.html, and prints the table. Rerunning with the same model and settings skips finished examples; \
-        other settings are refused unless --restart.
+        OUT/report.html, and prints the table (each score with its 95% percentile bootstrap interval). Rerunning \
+        with the same model and settings skips finished examples; other settings are refused unless --restart.
         """)
     @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json; metrics.jsonl for the loss curve) or a .gguf file.") var model: String
     @Option(help: ArgumentHelp("A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights; its files are part of the settings a rerun must match.", valueName: "dir")) var lora: String?
@@ -53,6 +53,8 @@ struct Run: ParsableCommand {
     @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
     @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
+    @Option(help: "Bootstrap resamples of each task's examples for the scores' 95% intervals (0: no intervals).") var resamples = 1000
+    @Option(help: "Seed of the bootstrap's resampled example indices.") var bootstrapSeed: UInt64 = 0
     @Flag(help: "Discard earlier predictions in --out (needed when the model or settings changed).") var restart = false
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: "Output directory.") var out: String
@@ -77,6 +79,8 @@ struct Run: ParsableCommand {
         r.precision = p
         r.template = forced
         r.restart = restart
+        guard resamples >= 0 else { throw ValidationError("--resamples must not be negative") }
+        r.bootstrap = BootstrapSettings(resamples: resamples, seed: bootstrapSeed)
         r.settings.beams = beams
         r.settings.maxNewTokens = maxNewTokens
         r.settings.maxPromptTokens = maxPromptTokens
