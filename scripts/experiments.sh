@@ -1,81 +1,95 @@
 #!/usr/bin/env bash
-# The experiments of Docs/RESULTS.md (issue 9), each end to end into runs/exp<N>/ at this machine's scale:
-#   1. zero-shot, as EcomGPT: train on data without the 12 held-out tasks (UniversalNER-derived instructions, atomic
-#      tasks, the non-held-out EcomGPT task, the raw sample), evaluate on the held-out tasks (main.sh's pipeline);
-#   2. supervised: each held-out task split by a seeded shuffle, the first 300 examples trained on in the task's own
-#      EcomGPT format, evaluation on the held-back examples (ecom-data build / ecom-eval --supervised-split 300);
-#   3. UniversalNER-style: train on four CrossNER domains and MIT restaurant, evaluate on CrossNER_AI (greedy);
-#   4. the effect of atomic tasks: experiment 1 without the atomic-task records (ecom-data build --no-atomic).
-# Each experiment: data, a tokenizer trained on its own training records, packing, the `tiny` model trained from
-# scratch within a time budget, evaluation. Finished steps are kept: running again resumes.
-# Usage: scripts/experiments.sh [1|2|3|4|all]   (default: all, one after another)
-# Environment: ECOM_SHARED_DATA (default ../shared/data), ECOM_EXP_DIR (default runs; experiment N goes to
-# $ECOM_EXP_DIR/exp<N>), ECOM_EXP_TRAIN_SECONDS (training budget per experiment, default 420), ECOM_EXP_EVAL_LIMIT
-# (examples per EcomGPT task, default 15), ECOM_EXP_UNINER_LIMIT (CrossNER_AI questions for experiment 3, default 100),
-# ECOM_VOCAB_SIZE (8192), ECOM_SEQ_LEN (256), ECOM_SEED (data and split seed, 0).
+# The experiments of Docs/RESULTS.md on the pretrained backbone (SmolLM2-135M-Instruct), each end to end into
+# runs/exp<N>/ (scripts/lib/backbone.sh): the base model and the model LoRA-tuned within the budget, evaluated on the
+# same examples with the same prompts and greedy decoding, compared with 95% paired bootstrap intervals.
+#   1. zero-shot held-out tasks, as EcomGPT: training data holds nothing of the 12 held-out tasks (UniversalNER-derived
+#      instructions, the non-held-out EcomGPT task, atomic tasks, our raw sample); evaluated on the 12 tasks;
+#   2. held-out task families: for each family (CLS, NER, Extract and Condition_Extract, Generate), tune on the
+#      supervised splits of the other families' tasks and evaluate on the held-out family's held-back examples
+#      (runs/exp2-<family>);
+#   3. supervised: tune on the first 300 examples of each task (seeded shuffle), evaluate on held-back examples (the
+#      main job's setting, with more examples);
+#   4. atomic tasks (Chain-of-Task): setting 1 without the atomic-task records, same budget (compare with 1);
+#   5. UniversalNER: tune on the CrossNER literature, music, politics, science and MIT restaurant sets (conversation
+#      format, negative type sampling), evaluate zero-shot on CrossNER_AI with the released prompt and evaluator, on
+#      a sample half of whose questions name entities (ecom-eval --uniner-balanced).
+# The from-scratch `tiny` runs of earlier issues are kept as the floor: scripts/lib/main_tiny.sh.
+# Usage: scripts/experiments.sh [1|2|3|4|5|all]   (default: all, one after another; running again resumes)
+# Environment: ECOM_SHARED_DATA (../shared/data), ECOM_EXP_DIR (runs), ECOM_EXP_TRAIN_SECONDS (training budget per
+# run, 600), ECOM_EXP_EVAL_LIMIT (examples per EcomGPT task, 50), ECOM_EXP_UNINER_LIMIT (CrossNER_AI questions, 400),
+# ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (4), ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0),
+# ECOM_TOKENS_PER_SECOND (160).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=scripts/lib/train_budget.sh
 source "$root/scripts/lib/train_budget.sh"
+# shellcheck source=scripts/lib/backbone.sh
+source "$root/scripts/lib/backbone.sh"
 which="${1:-all}"
-case "$which" in 1|2|3|4|all) ;; *) echo "usage: $0 [1|2|3|4|all]" >&2; exit 2 ;; esac
+case "$which" in 1|2|3|4|5|all) ;; *) echo "usage: $0 [1|2|3|4|5|all]" >&2; exit 2 ;; esac
 
+bash scripts/setup.sh
 echo "experiments: building the tools (release)" >&2
 swift build -c release >&2
 bin="$(swift build -c release --show-bin-path)"
 shared="${ECOM_SHARED_DATA:-$root/../shared/data}"
 runs="${ECOM_EXP_DIR:-$root/runs}"
-vocab="${ECOM_VOCAB_SIZE:-8192}"
-seq_len="${ECOM_SEQ_LEN:-256}"
-train_seconds="${ECOM_EXP_TRAIN_SECONDS:-420}"
-eval_limit="${ECOM_EXP_EVAL_LIMIT:-15}"
-uniner_limit="${ECOM_EXP_UNINER_LIMIT:-100}"
+train_seconds="${ECOM_EXP_TRAIN_SECONDS:-600}"
+eval_limit="${ECOM_EXP_EVAL_LIMIT:-50}"
+uniner_limit="${ECOM_EXP_UNINER_LIMIT:-400}"
+seq_len="${ECOM_SEQ_LEN:-512}"
+lora_rank="${ECOM_LORA_RANK:-16}"
+lr="${ECOM_LR:-1e-3}"
+batch="${ECOM_BATCH:-4}"
+max_new="${ECOM_MAX_NEW_TOKENS:-64}"
 seed="${ECOM_SEED:-0}"
+steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
+[ "$steps" -ge 1 ] || steps=1
 for d in ecomgpt universal_ner; do
   [ -d "$shared/$d" ] || { echo "experiments: $shared/$d is missing (the experiments need the shared data)" >&2; exit 1; }
 done
+gguf="$(backbone_gguf)" || { echo "experiments: the pretrained backbone is unavailable (scripts/fetch-model.sh)" >&2; exit 1; }
+train_flags=(--steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10)
 
-# run_experiment N "build flags" "eval flags": every step skipped when its output marks it finished.
-run_experiment() {
-  local n="$1" build_flags="$2" eval_flags="$3"
-  local run="$runs/exp$n" model="$runs/exp$n/model"
-  mkdir -p "$run"
-  echo "experiments: [$n] into $run" >&2
-  if [ ! -f "$run/data/manifest.json" ]; then
-    echo "experiments: [$n] data: ecom-data build $build_flags" >&2
-    rm -rf "$run/data"
-    # shellcheck disable=SC2086
-    "$bin/ecom-data" build $build_flags --seed "$seed" --out "$run/data" > "$run/data-build.json"
-  fi
-  if [ ! -f "$run/tokenizer.json" ]; then
-    echo "experiments: [$n] tokenizer: byte-level BPE, vocabulary $vocab, on this experiment's training records" >&2
-    "$bin/ecom-data" cat "$run/data" --split train --text > "$run/tokenizer-corpus.jsonl"
-    "$bin/ecom-tokenizer" train --corpus "$run/tokenizer-corpus.jsonl" --vocab-size "$vocab" --preset bloom \
-      --min-frequency 2 --output "$run/tokenizer.json"
-  fi
-  if [ ! -f "$run/packed/manifest.json" ]; then
-    echo "experiments: [$n] packing into $seq_len-token sequences" >&2
-    rm -rf "$run/packed"
-    "$bin/ecom-data" pack "$run/data" --tokenizer "$run/tokenizer.json" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
-  fi
-  # Training as in main.sh (scripts/lib/train_budget.sh), one epoch within the experiments' budget.
-  train_within_budget "$bin" "$run" "$train_seconds" "experiments: [$n]" --epochs 1 || return 1
-  echo "experiments: [$n] evaluation: ecom-eval $eval_flags" >&2
-  # shellcheck disable=SC2086
-  "$bin/ecom-eval" --model "$model" $eval_flags --seed "$seed" --quiet --out "$run/eval" | tee "$run/eval.txt"
-  echo "experiments: [$n] done: $run/eval/summary.json, $run/eval/report.html" >&2
+held="$shared/ecomgpt/held_out_tasks.txt"
+zero_shot="--raw $root/Sources/Instruct/Resources/raw_sample.jsonl --ecomgpt $shared/ecomgpt --held-out $held --uniner $shared/universal_ner"
+ecomgpt_eval="--ecomgpt $shared/ecomgpt --limit $eval_limit"
+
+# family_tasks FAMILY: the held-out tasks of a family, one a line (Extract includes Condition_Extract).
+family_tasks() {
+  case "$1" in
+    Extract) grep -E -- '-(Extract|Condition_Extract)-' "$held" ;;
+    *) grep -E -- "-$1-" "$held" ;;
+  esac
 }
 
-zero_shot_sources="--raw $root/Sources/Instruct/Resources/raw_sample.jsonl --ecomgpt $shared/ecomgpt --held-out $shared/ecomgpt/held_out_tasks.txt --uniner $shared/universal_ner"
-ecomgpt_eval="--ecomgpt $shared/ecomgpt --limit $eval_limit"
-for n in 1 2 3 4; do
+for n in 1 2 3 4 5; do
   [ "$which" = all ] || [ "$which" = "$n" ] || continue
   case "$n" in
-    1) run_experiment 1 "$zero_shot_sources" "$ecomgpt_eval" ;;
-    2) run_experiment 2 "$zero_shot_sources --supervised-split 300" "$ecomgpt_eval --supervised-split 300" ;;
-    3) run_experiment 3 "--uniner $shared/universal_ner --uniner-held-out CrossNER_AI" \
-         "--uniner $shared/universal_ner --uniner-files CrossNER_AI --limit $uniner_limit" ;;
-    4) run_experiment 4 "$zero_shot_sources --no-atomic" "$ecomgpt_eval" ;;
+    1) backbone_run "$bin" "$runs/exp1" "experiments: [1 zero-shot]" "$train_seconds" "$zero_shot" "$ecomgpt_eval" "${train_flags[@]}" ;;
+    2) for family in CLS NER Extract Generate; do
+         run="$runs/exp2-$family"
+         mkdir -p "$run"
+         family_tasks "$family" > "$run/eval-tasks.txt"
+         grep -vxF -f "$run/eval-tasks.txt" "$held" > "$run/trained-tasks.txt"
+         backbone_run "$bin" "$run" "experiments: [2 held-out $family]" "$train_seconds" \
+           "--ecomgpt $shared/ecomgpt --held-out $held --supervised-split 300 --supervised-tasks $run/trained-tasks.txt --no-atomic" \
+           "$ecomgpt_eval --supervised-split 300 --tasks $run/eval-tasks.txt" "${train_flags[@]}"
+       done ;;
+    3) backbone_run "$bin" "$runs/exp3" "experiments: [3 supervised]" "$train_seconds" \
+         "--ecomgpt $shared/ecomgpt --held-out $held --supervised-split 300 --no-atomic" \
+         "$ecomgpt_eval --supervised-split 300" "${train_flags[@]}" ;;
+    4) backbone_run "$bin" "$runs/exp4" "experiments: [4 zero-shot without atomic tasks]" "$train_seconds" \
+         "$zero_shot --no-atomic" "$ecomgpt_eval" "${train_flags[@]}" ;;
+    5) uniner_train="$runs/exp5/uniner-train"
+       mkdir -p "$uniner_train"
+       for f in CrossNER_literature CrossNER_music CrossNER_politics CrossNER_science mit-restaurant; do
+         ln -sf "$shared/universal_ner/$f.json" "$uniner_train/$f.json"
+       done
+       backbone_run "$bin" "$runs/exp5" "experiments: [5 UniversalNER]" "$train_seconds" \
+         "--uniner $uniner_train --no-atomic" \
+         "--uniner $shared/universal_ner --uniner-files CrossNER_AI --limit $uniner_limit --uniner-balanced --uniner-max-new-tokens 64" \
+         "${train_flags[@]}" ;;
   esac
 done

@@ -90,8 +90,18 @@ public enum EvalItems {
 
     /// UniversalNER examples of one file (one question per entity type, as released), the first `limit` when given,
     /// with the released model's prompt (system line, the passage turn answered "I've read this text.", the question).
-    public static func uniNER(_ examples: [UniversalNERExample], dataset: String, limit: Int? = nil) -> [EvalItem] {
-        examples.prefix(limit ?? Int.max).enumerated().map { i, e in
+    /// `balanced` with a limit takes the first limit/2 questions whose answer names entities and the first ones with
+    /// an empty answer (`[]`) for the rest, in file order: most released questions have empty answers (86% in
+    /// CrossNER_AI), so a plain prefix would score mostly on abstentions. Ids keep the file's indices.
+    public static func uniNER(_ examples: [UniversalNERExample], dataset: String, limit: Int? = nil, balanced: Bool = false) -> [EvalItem] {
+        var chosen = Array(examples.enumerated().prefix(limit ?? Int.max))
+        if balanced, let limit {
+            let isEmpty = { (e: UniversalNERExample) in e.answer.filter { !$0.isWhitespace } == "[]" }
+            let bearing = examples.enumerated().filter { !isEmpty($0.element) }.prefix((limit + 1) / 2)
+            let empty = examples.enumerated().filter { isEmpty($0.element) }.prefix(limit - bearing.count)
+            chosen = (Array(bearing) + Array(empty)).sorted { $0.offset < $1.offset }
+        }
+        return chosen.map { i, e in
             EvalItem(task: "UniNER-\(dataset)", id: "\(i):\(e.type)", suite: .uniner, taskType: "NER",
                      prompt: UniversalNERTemplate.prompt(passage: e.passage, type: e.type), reference: e.answer, text: e.passage,
                      turns: [ChatMessage(role: "system", content: UniversalNERTemplate.system),
@@ -103,7 +113,7 @@ public enum EvalItems {
 
     /// Every `*.json` set of a UniversalNER directory, sorted by name; only the sets named in `files` (file names
     /// without `.json`) when given. Errors name a set that is not there.
-    public static func uniNER(directory: URL, limit: Int? = nil, files names: [String]? = nil) throws -> [EvalItem] {
+    public static func uniNER(directory: URL, limit: Int? = nil, files names: [String]? = nil, balanced: Bool = false) throws -> [EvalItem] {
         var files = try UniversalNERSource.files(in: directory)
         if let names {
             let present = Set(files.map { $0.deletingPathExtension().lastPathComponent })
@@ -113,7 +123,7 @@ public enum EvalItems {
             files = files.filter { names.contains($0.deletingPathExtension().lastPathComponent) }
         }
         return try files.flatMap { file in
-            uniNER(try UniversalNERSource.load(file), dataset: file.deletingPathExtension().lastPathComponent, limit: limit)
+            uniNER(try UniversalNERSource.load(file), dataset: file.deletingPathExtension().lastPathComponent, limit: limit, balanced: balanced)
         }
     }
 }

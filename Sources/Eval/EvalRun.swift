@@ -21,6 +21,10 @@ public struct EvalRunRequest: Sendable {
     public var uniNERDirectory: URL?
     /// UniversalNER sets to evaluate (file names without `.json`; nil: every set in the directory).
     public var uniNERFiles: [String]?
+    /// With a limit, half the UniversalNER questions with entities and half without (see ``EvalItems/uniNER(_:dataset:limit:balanced:)``).
+    public var uniNERBalanced = false
+    /// The report's title.
+    public var title = "Ecom evaluation"
     /// Evaluate only the test part of each EcomGPT task under this supervised split (the build's split and seed).
     public var supervised: SupervisedSplit?
     /// Examples per task (nil: all).
@@ -96,7 +100,7 @@ public enum EvalRun {
         if let root = r.ecomGPTDirectory {
             items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed, supervised: r.supervised)
         }
-        if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit, files: r.uniNERFiles) }
+        if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit, files: r.uniNERFiles, balanced: r.uniNERBalanced) }
         var tasks: [String] = []
         for i in items where tasks.last != i.task { tasks.append(i.task) }
 
@@ -144,7 +148,7 @@ public enum EvalRun {
             notes.append("intervals: \(Bootstrap.describe(r.bootstrap))")
         }
         if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }
-        let html = EvalReport.html(title: "Ecom evaluation", notes: notes, rows: rows, average: average,
+        let html = EvalReport.html(title: r.title, notes: notes, rows: rows, average: average,
                                    training: trainingMetrics(r))
         let reportURL = out.appendingPathComponent(EvalReport.fileName)
         try AtomicFile.write(Data(html.utf8), to: reportURL)

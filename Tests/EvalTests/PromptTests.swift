@@ -92,3 +92,19 @@ import Testing
                 + "<|im_start|>user\nWhat describes dish in the text?<|im_end|>\n<|im_start|>assistant\n")
     }
 }
+
+@Suite struct UniNERSelectionTests {
+    static let examples = (0..<20).map { i in
+        UniversalNERExample(id: "\(i)", passage: "p\(i / 4)", type: "t\(i % 4)", answer: i % 5 == 0 ? "[\"x\"]" : "[]",
+                            spans: i % 5 == 0 ? ["x"] : [])
+    }
+
+    @Test func balancedTakesHalfWithEntitiesAndKeepsFileIndices() {
+        let items = EvalItems.uniNER(Self.examples, dataset: "D", limit: 6, balanced: true)
+        #expect(items.count == 6)
+        #expect(items.filter { $0.reference != "[]" }.count == 3)  // examples 0, 5, 10
+        #expect(items.map(\.id) == ["0:t0", "1:t1", "2:t2", "5:t1", "3:t3", "10:t2"].sorted { Int($0.split(separator: ":")[0])! < Int($1.split(separator: ":")[0])! })
+        // Without balance, a prefix: one entity-bearing question in six.
+        #expect(EvalItems.uniNER(Self.examples, dataset: "D", limit: 6).filter { $0.reference != "[]" }.count == 2)
+    }
+}

