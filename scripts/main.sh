@@ -70,4 +70,4 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 echo "main: done in $(( ($(date +%s) - start) / 60 )) min. Report: $run/report.html (base: $run/eval-base, tuned: $run/eval-tuned," \
-     "comparison: $run/comparison.json, adapter: $run/adapter)"
+     "comparison: $run/report.json, adapter: $run/adapter)"

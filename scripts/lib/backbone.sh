@@ -76,5 +76,5 @@ backbone_run() {
   # shellcheck disable=SC2086
   eval_once "$bin" "$run/eval-tuned" "$label" "${common[@]}" --lora "$run/adapter" $eval_flags
   "$bin/ecom-eval" compare --base "$run/eval-base" --tuned "$run/eval-tuned" --out "$run/report.html" \
-    --title "SmolLM2-135M-Instruct: base against LoRA-tuned ($label)" | tee "$run/comparison.txt"
+    --title "SmolLM2-135M-Instruct: base against LoRA-tuned (${label%:})" | tee "$run/comparison.txt"
 }
