@@ -17,7 +17,7 @@
 # Usage: scripts/experiments.sh [1|2|3|4|5|all]   (default: all, one after another; running again resumes)
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_EXP_DIR (runs), ECOM_EXP_TRAIN_SECONDS (training budget per
 # run, 600), ECOM_EXP_EVAL_LIMIT (examples per EcomGPT task, 50), ECOM_EXP_UNINER_LIMIT (CrossNER_AI questions, 400),
-# ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (4), ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0),
+# ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2), ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0),
 # ECOM_TOKENS_PER_SECOND (160).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +41,7 @@ uniner_limit="${ECOM_EXP_UNINER_LIMIT:-400}"
 seq_len="${ECOM_SEQ_LEN:-512}"
 lora_rank="${ECOM_LORA_RANK:-16}"
 lr="${ECOM_LR:-1e-3}"
-batch="${ECOM_BATCH:-4}"
+batch="${ECOM_BATCH:-2}"
 max_new="${ECOM_MAX_NEW_TOKENS:-64}"
 seed="${ECOM_SEED:-0}"
 steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))

@@ -14,7 +14,7 @@
 # training resumes until its budget is spent. Without the backbone (no package registry and no cache) the job says
 # so and runs the from-scratch `tiny` BLOOM pipeline instead (scripts/lib/main_tiny.sh), labelled as such.
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_RUN_DIR (runs/default), ECOM_TRAIN_SECONDS (600),
-# ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (4),
+# ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2),
 # ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (160: the LoRA speed assumed when sizing the
 # cosine schedule to the budget; a faster machine finishes the steps early, a slower one stops part way down).
 set -euo pipefail
@@ -37,7 +37,7 @@ eval_limit="${ECOM_EVAL_LIMIT:-20}"
 seq_len="${ECOM_SEQ_LEN:-512}"
 lora_rank="${ECOM_LORA_RANK:-16}"
 lr="${ECOM_LR:-1e-3}"
-batch="${ECOM_BATCH:-4}"
+batch="${ECOM_BATCH:-2}"
 max_new="${ECOM_MAX_NEW_TOKENS:-64}"
 seed="${ECOM_SEED:-0}"
 steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
