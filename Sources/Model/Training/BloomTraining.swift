@@ -25,7 +25,8 @@ public final class BloomTrainingModel: @unchecked Sendable {
     public let parameterEntries: [ParameterEntry]
     /// Per block, the adapters of query_key_value, dense, dense_h_to_4h, dense_4h_to_h (nil where not targeted).
     var adapters: [[Adapter?]] = []
-    struct Adapter { var a: Int, b: Int }
+    /// Offsets of A `[r, in]` and B `[out, r]` in ``parameters`` (and ``gradients``), with the layer's shape.
+    struct Adapter { var a: Int, b: Int, inFeatures: Int, outFeatures: Int }
     /// x Aᵀ of every adapter `[L, 4, N, r]`, d(x Aᵀ) `[N, r]`, and a sink for frozen norms' gradients.
     let loraActs = Workspace.Buffer()
     let slopes: [Float]
@@ -70,7 +71,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
                 let (out, inp) = shapes[i]
                 entries.append(ParameterEntry(name: LoRAConfiguration.key(modulePath: path, .A), shape: [r, inp], offset: count)); count += r * inp
                 entries.append(ParameterEntry(name: LoRAConfiguration.key(modulePath: path, .B), shape: [out, r], offset: count)); count += out * r
-                row.append(Adapter(a: count - out * r - r * inp, b: count - out * r))
+                row.append(Adapter(a: count - out * r - r * inp, b: count - out * r, inFeatures: inp, outFeatures: out))
             }
             adapters.append(row)
         }
@@ -81,21 +82,15 @@ public final class BloomTrainingModel: @unchecked Sendable {
         parameters = FlatBuffer(count: count)
         gradients = FlatBuffer(count: count)
         var rng = TensorRandom(seed: seed)
-        var loaded = 0
         for l in 0..<c.layerCount {
             for (i, name) in Self.moduleNames.enumerated() {
                 guard let ad = adapters[l][i] else { continue }
-                let path = "transformer.h.\(l).\(name)", (out, inp) = shapes[i]
-                if let adapter, let (a, b) = try adapter.matrices(modulePath: path, rows: out, columns: inp, file: adapterFile) {
-                    a.withUnsafeBufferPointer { (parameters.pointer + ad.a).update(from: $0.baseAddress!, count: a.count) }
-                    b.withUnsafeBufferPointer { (parameters.pointer + ad.b).update(from: $0.baseAddress!, count: b.count) }
-                    loaded += 1
-                } else if adapter != nil {
+                let path = "transformer.h.\(l).\(name)"
+                let saved = try adapter?.matrices(modulePath: path, rows: ad.outFeatures, columns: ad.inFeatures, file: adapterFile)
+                if adapter != nil && saved == nil {
                     throw TrainingError("\(adapterFile): no lora_A/lora_B for \(path), which adapter_config.json targets")
-                } else {
-                    let bound = 1 / Float(inp).squareRoot()
-                    for j in 0..<(r * inp) { parameters.pointer[ad.a + j] = rng.uniform(-bound, bound) }
                 }
+                pair(ad).initialize(from: saved, rng: &rng)
             }
         }
         if let adapter { try adapter.checkKeys(modulePaths: paths, file: adapterFile) }
@@ -124,25 +119,28 @@ public final class BloomTrainingModel: @unchecked Sendable {
 
     /// The model's weights with the adapters merged (W + s B A; PEFT's merge_and_unload), or ``values`` itself.
     public func mergedValues() -> FlatBuffer {
-        guard let lora else { return values }
+        guard lora != nil else { return values }
         let out = FlatBuffer(count: values.count)
         out.copy(from: values)
-        let C = configuration.hiddenSize, r = lora.rank
-        let shapes = [(3 * C, C), (C, C), (4 * C, C), (C, 4 * C)]
         for (l, row) in adapters.enumerated() {
             let o = layout.blocks[l]
-            let offsets = [o.qkvWeight, o.denseWeight, o.upWeight, o.downWeight]
-            for (i, ad) in row.enumerated() {
+            for (ad, w) in zip(row, [o.qkvWeight, o.denseWeight, o.upWeight, o.downWeight]) {
                 guard let ad else { continue }
-                let (rows, cols) = shapes[i]
-                MatmulKernel.gemm(MatrixView(base: parameters.pointer + ad.b, rows: rows, columns: r, stride: r),
-                                  MatrixView(base: parameters.pointer + ad.a, rows: r, columns: cols, stride: cols),
-                                  MutableMatrixView(base: out.pointer + offsets[i], rows: rows, columns: cols, stride: cols),
-                                  alpha: lora.scaling, beta: 1)
+                let pair = pair(ad)
+                LoRAPair.merge(a: pair.a, b: pair.b, rank: pair.rank, scale: pair.scale, into: out.pointer + w,
+                               rows: ad.outFeatures, columns: ad.inFeatures)
             }
         }
         return out
     }
+
+    /// The pair at `ad`'s offsets.
+    func pair(_ ad: Adapter) -> LoRAPair {
+        LoRAPair(a: parameters.pointer + ad.a, b: parameters.pointer + ad.b, gradA: gradients.pointer + ad.a,
+                 gradB: gradients.pointer + ad.b, rank: lora!.rank, scale: lora!.scaling,
+                 inFeatures: ad.inFeatures, outFeatures: ad.outFeatures)
+    }
+
 
     /// An inference model holding a copy of the current parameters.
     public func inferenceModel() -> BloomModel { BloomModel(configuration: configuration, weights: layout.weights(mergedValues())) }
@@ -167,7 +165,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
         let t0 = profile == nil ? 0 : TrainingProfile.now()
         defer { profile?.add(.total, since: t0) }
         let c = configuration
-        let B = batch.batch, T = batch.length, C = c.hiddenSize, V = c.vocabSize, L = c.layerCount, NH = c.headCount
+        let C = c.hiddenSize, V = c.vocabSize, L = c.layerCount, NH = c.headCount
         for id in batch.ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
         let (segments, ids, targets, attPerLayer, longest) = batch.compacted(headCount: NH)
         let N = ids.count
@@ -283,10 +281,10 @@ public final class BloomTrainingModel: @unchecked Sendable {
 
     // MARK: - Linear
 
-    /// An adapter's pointers for one pass: A, B, their gradients, its saved x Aᵀ `[N, r]`, d(x Aᵀ) scratch, rank, scale.
+    /// An adapter for one pass: its pair, its saved x Aᵀ `[N, r]` and the d(x Aᵀ) scratch.
     struct AdapterPass {
-        var a, b, gradA, gradB, xa, dxa: UnsafeMutablePointer<Float>
-        var rank: Int, scale: Float
+        var pair: LoRAPair
+        var xa, dxa: UnsafeMutablePointer<Float>
     }
 
     /// LoRA scratch for `N` rows: x Aᵀ for every adapter, d(x Aᵀ), and (returned) a `[2, C]` sink for the gradients
@@ -301,9 +299,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
     func adapterOf(_ l: Int, _ slot: Int, _ N: Int) -> AdapterPass? {
         guard let lora, let ad = adapters[l][slot] else { return nil }
         let r = lora.rank, base = loraActs.pointer
-        return AdapterPass(a: parameters.pointer + ad.a, b: parameters.pointer + ad.b, gradA: gradients.pointer + ad.a,
-                           gradB: gradients.pointer + ad.b, xa: base + (l * 4 + slot) * N * r,
-                           dxa: base + configuration.layerCount * 4 * N * r, rank: r, scale: lora.scaling)
+        return AdapterPass(pair: pair(ad), xa: base + (l * 4 + slot) * N * r, dxa: base + configuration.layerCount * 4 * N * r)
     }
 
     /// y [rows, out] = x [rows, in] · Wᵀ (W [out, in]) + bias [out] (+ s (x Aᵀ) Bᵀ with an adapter, x Aᵀ kept).
@@ -315,13 +311,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
         let yv = MutableMatrixView(base: y, rows: rows, columns: outFeatures, stride: outFeatures)
         MatmulKernel.gemm(xv, MatrixView(base: weight, rows: outFeatures, columns: inFeatures, stride: inFeatures), transposeB: true, yv)
         if let bias { ElementwiseKernel.addRow(y, bias, y, rows: rows, cols: outFeatures) }
-        if let ad {
-            let r = ad.rank
-            MatmulKernel.gemm(xv, MatrixView(base: ad.a, rows: r, columns: inFeatures, stride: inFeatures), transposeB: true,
-                              MutableMatrixView(base: ad.xa, rows: rows, columns: r, stride: r))
-            MatmulKernel.gemm(MatrixView(base: ad.xa, rows: rows, columns: r, stride: r), MatrixView(base: ad.b, rows: outFeatures, columns: r, stride: r),
-                              transposeB: true, yv, alpha: ad.scale, beta: 1)
-        }
+        if let ad { ad.pair.forward(xv, xa: ad.xa, addingTo: yv) }
     }
 
     /// dx [rows, in] = dy · W (overwritten) (+ the adapter's path); dW [out, in] += dyᵀ · x and dbias [out] += column
@@ -339,14 +329,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
             MatmulKernel.gemm(dyv, transposeA: true, xv, MutableMatrixView(base: dWeight, rows: outFeatures, columns: inFeatures, stride: inFeatures), beta: 1)
         }
         if let dBias { ElementwiseKernel.sumRows(dy, dBias, rows: rows, cols: outFeatures) }
-        if let ad {
-            let r = ad.rank, xav = MatrixView(base: ad.xa, rows: rows, columns: r, stride: r)
-            MatmulKernel.gemm(dyv, transposeA: true, xav, MutableMatrixView(base: ad.gradB, rows: outFeatures, columns: r, stride: r), alpha: ad.scale, beta: 1)
-            MatmulKernel.gemm(dyv, MatrixView(base: ad.b, rows: outFeatures, columns: r, stride: r), MutableMatrixView(base: ad.dxa, rows: rows, columns: r, stride: r), alpha: ad.scale)
-            let dxav = MatrixView(base: ad.dxa, rows: rows, columns: r, stride: r)
-            MatmulKernel.gemm(dxav, transposeA: true, xv, MutableMatrixView(base: ad.gradA, rows: r, columns: inFeatures, stride: inFeatures), beta: 1)
-            MatmulKernel.gemm(dxav, MatrixView(base: ad.a, rows: r, columns: inFeatures, stride: inFeatures), dxv, beta: 1)
-        }
+        if let ad { ad.pair.backward(dy: dyv, x: xv, xa: ad.xa, scratch: ad.dxa, addingTo: dxv) }
     }
 
     // MARK: - Attention

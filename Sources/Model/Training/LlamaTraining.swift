@@ -36,8 +36,8 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
         var weight: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?
         var frozen: WeightMatrix?
         var lora: Adapter?
-        /// A `[r, in]`, B `[out, r]` and their gradients; `slot` indexes the saved x Aᵀ of the layer.
-        struct Adapter { var a, b, gradA, gradB: UnsafeMutablePointer<Float>; var slot: Int }
+        /// The LoRA pair; `slot` indexes the saved x Aᵀ of the layer.
+        struct Adapter { var pair: LoRAPair; var slot: Int }
     }
     /// A norm's weight vector and, when trained, its gradient.
     struct Vector { var values: UnsafeMutablePointer<Float>; var grad: UnsafeMutablePointer<Float>? }
@@ -152,16 +152,13 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
             for (i, kp) in [\Layer.q, \.k, \.v, \.o, \.gate, \.up, \.down].enumerated() {
                 let path = pre + matrixNames[i]
                 guard let oa = offsets[path + ".A"], let ob = offsets[path + ".B"] else { continue }
-                let rows = layer[keyPath: kp].rows, cols = layer[keyPath: kp].columns, r = lora!.rank
-                if let adapter, let (a, b) = try adapter.matrices(modulePath: path, rows: rows, columns: cols, file: adapterFile) {
-                    a.withUnsafeBufferPointer { (p + oa).update(from: $0.baseAddress!, count: a.count) }
-                    b.withUnsafeBufferPointer { (p + ob).update(from: $0.baseAddress!, count: b.count) }
-                    fromAdapter.insert(path)
-                } else {
-                    let bound = 1 / Float(cols).squareRoot()
-                    for j in 0..<(r * cols) { p[oa + j] = rng.uniform(-bound, bound) }
-                }
-                layer[keyPath: kp].lora = Linear.Adapter(a: p + oa, b: p + ob, gradA: g + oa, gradB: g + ob, slot: slot)
+                let rows = layer[keyPath: kp].rows, cols = layer[keyPath: kp].columns
+                let pair = LoRAPair(a: p + oa, b: p + ob, gradA: g + oa, gradB: g + ob, rank: lora!.rank, scale: lora!.scaling,
+                                    inFeatures: cols, outFeatures: rows)
+                let saved = try adapter?.matrices(modulePath: path, rows: rows, columns: cols, file: adapterFile)
+                if saved != nil { fromAdapter.insert(path) }
+                pair.initialize(from: saved, rng: &rng)
+                layer[keyPath: kp].lora = Linear.Adapter(pair: pair, slot: slot)
                 slot += 1
             }
             layers.append(layer)
@@ -461,12 +458,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
             }
         }
         if let ad = lin.lora, let xa {
-            let r = lora!.rank
-            MatmulKernel.gemm(xv, MatrixView(base: ad.a, rows: r, columns: lin.columns, stride: lin.columns), transposeB: true,
-                              MutableMatrixView(base: xa, rows: rows, columns: r, stride: r))
-            MatmulKernel.gemm(MatrixView(base: xa, rows: rows, columns: r, stride: r), MatrixView(base: ad.b, rows: lin.rows, columns: r, stride: r),
-                              transposeB: true, MutableMatrixView(base: y, rows: rows, columns: lin.rows, stride: lin.rows),
-                              alpha: lora!.scaling, beta: 1)
+            ad.pair.forward(xv, xa: xa, addingTo: MutableMatrixView(base: y, rows: rows, columns: lin.rows, stride: lin.rows))
         }
     }
 
@@ -490,15 +482,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
                 first = false
             }
         }
-        if let ad = lin.lora, let xa {
-            let r = lora!.rank, s = lora!.scaling
-            let xav = MatrixView(base: xa, rows: rows, columns: r, stride: r)
-            MatmulKernel.gemm(dyv, transposeA: true, xav, MutableMatrixView(base: ad.gradB, rows: lin.rows, columns: r, stride: r), alpha: s, beta: 1)
-            MatmulKernel.gemm(dyv, MatrixView(base: ad.b, rows: lin.rows, columns: r, stride: r), MutableMatrixView(base: a.dxa, rows: rows, columns: r, stride: r), alpha: s)
-            let dxav = MatrixView(base: a.dxa, rows: rows, columns: r, stride: r)
-            MatmulKernel.gemm(dxav, transposeA: true, xv, MutableMatrixView(base: ad.gradA, rows: r, columns: lin.columns, stride: lin.columns), beta: 1)
-            MatmulKernel.gemm(dxav, MatrixView(base: ad.a, rows: r, columns: lin.columns, stride: lin.columns), dxv, beta: 1)
-        }
+        if let ad = lin.lora, let xa { ad.pair.backward(dy: dyv, x: xv, xa: xa, scratch: a.dxa, addingTo: dxv) }
     }
 
     /// Calls `body(firstRow, rows, values)` over the matrix in Float32 panels of up to ``panelRows`` rows: the stored

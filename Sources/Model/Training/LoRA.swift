@@ -131,12 +131,9 @@ public struct LoRAAdapter: Sendable {
     public func merged(modulePath path: String, weight: WeightMatrix, file: String) throws -> WeightMatrix? {
         guard let (a, b) = try matrices(modulePath: path, rows: weight.rows, columns: weight.columns, file: file) else { return nil }
         var w = weight.floats()
-        let r = configuration.rank
         a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in w.withUnsafeMutableBufferPointer { w in
-            MatmulKernel.gemm(MatrixView(base: b.baseAddress!, rows: weight.rows, columns: r, stride: r),
-                              MatrixView(base: a.baseAddress!, rows: r, columns: weight.columns, stride: weight.columns),
-                              MutableMatrixView(base: w.baseAddress!, rows: weight.rows, columns: weight.columns, stride: weight.columns),
-                              alpha: configuration.scaling, beta: 1)
+            LoRAPair.merge(a: a.baseAddress!, b: b.baseAddress!, rank: configuration.rank, scale: configuration.scaling,
+                           into: w.baseAddress!, rows: weight.rows, columns: weight.columns)
         } } }
         return WeightMatrix(rows: weight.rows, columns: weight.columns, floats: w)
     }
