@@ -60,8 +60,8 @@ struct ResampleScorer: Sendable {
             var names = Set<PyString>()
             for p in ps {
                 let answer = p.prediction.isEmpty ? "error" : p.prediction
-                let g = Set(seqevalChunks([characterLabels(text: p.text, spans: Self.dedup(parseNERAnswer(p.reference, separator: sep)))]))
-                let q = Set(seqevalChunks([characterLabels(text: p.text, spans: Self.dedup(parseNERAnswer(answer, separator: sep)))]))
+                let g = Set(seqevalChunks([characterLabels(text: p.text, spans: mergingRepeatedTypes(parseNERAnswer(p.reference, separator: sep)))]))
+                let q = Set(seqevalChunks([characterLabels(text: p.text, spans: mergingRepeatedTypes(parseNERAnswer(answer, separator: sep)))]))
                 let types = Set(g.map(\.type)).union(q.map(\.type)).sorted()
                 perExample.append(types.map { t in
                     let gt = g.filter { $0.type == t }, qt = q.filter { $0.type == t }
@@ -98,20 +98,6 @@ struct ResampleScorer: Sendable {
                 precision.append(both ? Double(inter) / Double(a.count) : 0)
                 recall.append(both ? Double(inter) / Double(b.count) : 0)
             }
-        }
-    }
-
-    /// entityF1's merge of a repeated type into its first occurrence, each type's spans without repeats.
-    static func dedup(_ m: TypedSpans) -> TypedSpans {
-        var order: [PyString] = [], spans: [PyString: [String]] = [:], names: [PyString: String] = [:]
-        for entry in m {
-            let key = PyString(entry.type)
-            if spans[key] == nil { order.append(key); names[key] = entry.type }
-            spans[key, default: []] += entry.spans
-        }
-        return order.map { key in
-            var seen = Set<PyString>()
-            return (names[key]!, spans[key]!.filter { seen.insert(PyString($0)).inserted })
         }
     }
 

@@ -44,24 +44,26 @@ public struct EntityExample: Sendable {
     }
 }
 
+/// The spans as ``entityF1(_:)`` labels them: a repeated type joins its first occurrence (a Python dict keeps one key,
+/// in first-insertion place) and each type's spans keep their first occurrences only.
+public func mergingRepeatedTypes(_ m: TypedSpans) -> TypedSpans {
+    var order: [PyString] = [], spans: [PyString: [String]] = [:], names: [PyString: String] = [:]
+    for entry in m {
+        let key = PyString(entry.type)
+        if spans[key] == nil { order.append(key); names[key] = entry.type }
+        spans[key, default: []] += entry.spans
+    }
+    return order.map { key in
+        var seen = Set<PyString>()
+        return (names[key]!, spans[key]!.filter { seen.insert(PyString($0)).inserted })
+    }
+}
+
 /// EcomGPT's NER entity F1: labels by ``characterLabels(text:spans:)``, then seqeval's lenient report.
 /// Within a type, spans are used in first-occurrence order with duplicates dropped (EcomGPT iterates a Python
 /// set, whose order depends on the hash seed; see Docs/METRICS.md).
 public func entityF1(_ examples: [EntityExample]) -> EntityReport {
-    // A repeated type joins its first occurrence (a Python dict keeps one key, in first-insertion place).
-    func dedup(_ m: TypedSpans) -> TypedSpans {
-        var order: [PyString] = [], spans: [PyString: [String]] = [:], names: [PyString: String] = [:]
-        for entry in m {
-            let key = PyString(entry.type)
-            if spans[key] == nil { order.append(key); names[key] = entry.type }
-            spans[key, default: []] += entry.spans
-        }
-        return order.map { key in
-            var seen = Set<PyString>()
-            return (names[key]!, spans[key]!.filter { seen.insert(PyString($0)).inserted })
-        }
-    }
-    let gold = examples.map { characterLabels(text: $0.text, spans: dedup($0.reference)) }
-    let pred = examples.map { characterLabels(text: $0.text, spans: dedup($0.prediction)) }
+    let gold = examples.map { characterLabels(text: $0.text, spans: mergingRepeatedTypes($0.reference)) }
+    let pred = examples.map { characterLabels(text: $0.text, spans: mergingRepeatedTypes($0.prediction)) }
     return seqevalReport(gold: gold, predicted: pred)
 }
