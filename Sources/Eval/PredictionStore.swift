@@ -58,21 +58,11 @@ public final class PredictionStore: @unchecked Sendable {
             return
         }
         let data = try Data(contentsOf: url)
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let complete = data.last == UInt8(ascii: "\n")
-        if complete { lines.removeLast() }  // the empty piece after the final newline
-        let decoder = JSONDecoder()
-        var validBytes = 0
-        for (i, line) in lines.enumerated() {
-            let isLast = i == lines.count - 1
-            guard let p = try? decoder.decode(EvalPrediction.self, from: Data(line)), !(isLast && !complete) else {
-                if isLast { droppedTornLine = true; break }
-                throw EvalError("\(url.path):\(i + 1): not a prediction object; remove the line or rerun with --restart")
-            }
-            if keys.insert(p.key).inserted { predictions.append(p) }
-            validBytes += line.count + 1
-        }
-        if droppedTornLine { try data.prefix(validBytes).write(to: url, options: .atomic) }
+        let parsed = try Self.parse(data, url: url, badLineAdvice: "; remove the line or rerun with --restart")
+        predictions = parsed.predictions
+        keys = Set(parsed.predictions.map(\.key))
+        droppedTornLine = parsed.torn
+        if droppedTornLine { try data.prefix(parsed.validBytes).write(to: url, options: .atomic) }
     }
 
     /// Reads `dir/predictions.jsonl` without changing it (for comparisons): the complete lines' predictions in file
@@ -83,21 +73,29 @@ public final class PredictionStore: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EvalError("\(url.path): not found (is \(directory.path) an ecom-eval output directory?)")
         }
-        let data = try Data(contentsOf: url)
+        let parsed = try parse(try Data(contentsOf: url), url: url, badLineAdvice: "")
+        return (parsed.predictions, parsed.torn)
+    }
+
+    /// The predictions of a predictions.jsonl's bytes in file order (a repeated example keeps its first line), whether
+    /// a torn last line (an interrupted write) was skipped, and the length of the complete lines before it. A bad line
+    /// other than the last is an error naming the file and line, followed by `badLineAdvice`.
+    static func parse(_ data: Data, url: URL, badLineAdvice: String) throws -> (predictions: [EvalPrediction], torn: Bool, validBytes: Int) {
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let complete = data.last == UInt8(ascii: "\n")
-        if complete || data.isEmpty { lines.removeLast() }
+        if complete || data.isEmpty { lines.removeLast() }  // the empty piece after the final newline
         let decoder = JSONDecoder()
-        var out: [EvalPrediction] = [], seen = Set<String>(), torn = false
+        var out: [EvalPrediction] = [], seen = Set<String>(), torn = false, validBytes = 0
         for (i, line) in lines.enumerated() {
             let isLast = i == lines.count - 1
             guard let p = try? decoder.decode(EvalPrediction.self, from: Data(line)), !(isLast && !complete) else {
                 if isLast { torn = true; break }
-                throw EvalError("\(url.path):\(i + 1): not a prediction object")
+                throw EvalError("\(url.path):\(i + 1): not a prediction object\(badLineAdvice)")
             }
             if seen.insert(p.key).inserted { out.append(p) }
+            validBytes += line.count + 1
         }
-        return (out, torn)
+        return (out, torn, validBytes)
     }
 
     /// Whether the example has a stored prediction.
