@@ -38,19 +38,11 @@ runs="${ECOM_EXP_DIR:-$root/runs}"
 train_seconds="${ECOM_EXP_TRAIN_SECONDS:-600}"
 eval_limit="${ECOM_EXP_EVAL_LIMIT:-50}"
 uniner_limit="${ECOM_EXP_UNINER_LIMIT:-400}"
-seq_len="${ECOM_SEQ_LEN:-512}"
-lora_rank="${ECOM_LORA_RANK:-16}"
-lr="${ECOM_LR:-1e-3}"
-batch="${ECOM_BATCH:-2}"
-max_new="${ECOM_MAX_NEW_TOKENS:-64}"
-seed="${ECOM_SEED:-0}"
-steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
-[ "$steps" -ge 1 ] || steps=1
+backbone_settings "$train_seconds"
 for d in ecomgpt universal_ner; do
   [ -d "$shared/$d" ] || { echo "experiments: $shared/$d is missing (the experiments need the shared data)" >&2; exit 1; }
 done
 gguf="$(backbone_gguf)" || { echo "experiments: the pretrained backbone is unavailable (scripts/fetch-model.sh)" >&2; exit 1; }
-train_flags=(--steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10)
 
 held="$shared/ecomgpt/held_out_tasks.txt"
 zero_shot="--raw $root/Sources/Instruct/Resources/raw_sample.jsonl --ecomgpt $shared/ecomgpt --held-out $held --uniner $shared/universal_ner"

