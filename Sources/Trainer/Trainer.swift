@@ -25,6 +25,8 @@ public struct TrainerOptions: Sendable {
     public var initFrom: URL?
     /// LoRA adapters instead of full training (empty targets: every projection of the architecture).
     public var lora: LoRAConfiguration?
+    /// LoRA starting from this saved adapter (PEFT layout) instead of new adapters; its settings come from the adapter.
+    public var loraInit: URL?
     /// How a LoRA run keeps the frozen Llama base (`.native`: a GGUF's blocks as they are).
     public var basePrecision: WeightPrecision = .native
     public var tokenizer: URL?
@@ -107,6 +109,10 @@ public final class Trainer {
                 model = try TrainingModelLoader.load(o.out, seed: o.seed)
             }
             fresh = false
+        } else if let url = o.initFrom, let adapter = o.loraInit {
+            guard o.lora == nil else { throw TrainingError("--lora-init takes its rank, alpha and targets from \(adapter.path); drop --lora-rank") }
+            model = try TrainingModelLoader.load(url, adapterDirectory: adapter, precision: o.basePrecision, seed: o.seed)
+            fresh = true
         } else if let url = o.initFrom {
             var lora = o.lora
             lora?.baseModel = url.path
@@ -279,7 +285,7 @@ public final class Trainer {
             if let limit = options.stepLimit, state.step - startStep >= limit { outcome = .interrupted; break }
             let lr = state.schedule.rate(at: state.step)
             let micro = try (0..<options.accumulation).map { _ in try nextBatch() }
-            let (loss, _) = Self.step(model: model, optimizer: optimizer, microBatches: micro, learningRate: Float(lr), clip: options.clip)
+            let (loss, gradNorm) = Self.step(model: model, optimizer: optimizer, microBatches: micro, learningRate: Float(lr), clip: options.clip)
             losses.append(loss)
             state.step += 1
             state.tokensSeen += tokensPerStep
@@ -288,7 +294,8 @@ public final class Trainer {
             state.elapsedSeconds = startElapsed + session
             let tps = Double(state.tokensSeen - startTokens) / max(1e-9, session)
             let eta = session / Double(state.step - startStep) * Double(state.totalSteps - state.step)
-            appendMetric(MetricsRecord(step: state.step, split: "train", loss: loss, lr: lr, tokensPerSecond: tps, elapsedSeconds: state.elapsedSeconds))
+            appendMetric(MetricsRecord(step: state.step, split: "train", loss: loss, lr: lr, tokensPerSecond: tps, elapsedSeconds: state.elapsedSeconds,
+                                       gradNorm: Double(gradNorm)))
             if options.logEvery > 0 && (state.step % options.logEvery == 0 || state.step == state.totalSteps) {
                 log(TrainingLog.progressLine(step: state.step, total: state.totalSteps, loss: loss, lr: lr, tokensPerSecond: tps,
                                              elapsed: state.elapsedSeconds, eta: eta))

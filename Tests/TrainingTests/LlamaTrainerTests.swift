@@ -74,6 +74,33 @@ import Testing
         #expect(loaded.weights.embeddings.floats() != (try LlamaModel.load(directory: Self.base)).weights.embeddings.floats())
     }
 
+    @Test func loraInitStartsFromTheSavedAdapterAndNamesTheNewBase() throws {
+        let root = try TestPaths.makeTemporaryDirectory(); defer { try? FileManager.default.removeItem(at: root) }
+        var first = try Self.loraOptions(root: root, out: "first")
+        first.steps = 2
+        #expect(try Trainer(options: first).run() == .finished)
+        // The base moves (a copy elsewhere): the continued adapter must name the base it was trained on.
+        let copy = root.appendingPathComponent("base-copy")
+        try FileManager.default.copyItem(at: Self.base, to: copy)
+        var next = first
+        next.out = root.appendingPathComponent("next"); next.initFrom = copy; next.lora = nil; next.loraInit = first.out
+        next.steps = 1; next.learningRate = 0  // lr 0: the saved adapter comes back unchanged
+        let t = try Trainer(options: next)
+        #expect(try t.run() == .finished)
+        let saved = try LoRAAdapter.load(directory: first.out), continued = try LoRAAdapter.load(directory: next.out)
+        #expect(continued.configuration.baseModel == copy.path && continued.configuration.rank == 4)
+        #expect(Set(continued.tensors.keys) == Set(saved.tensors.keys))
+        for (k, v) in saved.tensors { #expect(continued.tensors[k]?.values == v.values, "\(k)") }
+        // Its first loss is the loss of the saved adapter, not of fresh adapters (whose B is zero: the base's loss).
+        let fresh = try Trainer(options: { var o = next; o.out = root.appendingPathComponent("fresh"); o.loraInit = nil
+                                            o.lora = LoRAConfiguration(rank: 4, alpha: 8, targets: []); return o }())
+        _ = try fresh.run()
+        #expect(t.losses[0] != fresh.losses[0])
+        var both = next
+        both.lora = LoRAConfiguration(rank: 4, alpha: 8, targets: [])
+        #expect(throws: TrainingError.self) { _ = try Trainer(options: both) }
+    }
+
     @Test func loraWithoutAPretrainedModelIsAnError() throws {
         let root = try TestPaths.makeTemporaryDirectory(); defer { try? FileManager.default.removeItem(at: root) }
         var o = try Self.loraOptions(root: root, out: "x")

@@ -21,7 +21,7 @@ public final class BloomTrainingModel: @unchecked Sendable {
     /// between steps.
     public let gradients: FlatBuffer
     /// The adapters' settings, or nil when every weight is trained.
-    public let lora: LoRAConfiguration?
+    public internal(set) var lora: LoRAConfiguration?
     public let parameterEntries: [ParameterEntry]
     /// Per block, the adapters of query_key_value, dense, dense_h_to_4h, dense_4h_to_h (nil where not targeted).
     var adapters: [[Adapter?]] = []

@@ -16,7 +16,7 @@ import Foundation
 public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
     public let configuration: LlamaConfiguration
     /// The adapters' settings, or nil for full fine-tuning.
-    public let lora: LoRAConfiguration?
+    public internal(set) var lora: LoRAConfiguration?
     public let parameters: FlatBuffer
     public let gradients: FlatBuffer
     public let parameterEntries: [ParameterEntry]

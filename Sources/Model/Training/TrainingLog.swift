@@ -9,13 +9,15 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var lr: Double
     public var tokensPerSecond: Double
     public var elapsedSeconds: Double
+    /// The global gradient norm before clipping (training steps; nil for validation and for files written before it).
+    public var gradNorm: Double?
     enum CodingKeys: String, CodingKey {
         case step, split, loss, lr
-        case tokensPerSecond = "tokens_per_s", elapsedSeconds = "elapsed_s"
+        case tokensPerSecond = "tokens_per_s", elapsedSeconds = "elapsed_s", gradNorm = "grad_norm"
     }
-    public init(step: Int, split: String, loss: Double, lr: Double, tokensPerSecond: Double, elapsedSeconds: Double) {
+    public init(step: Int, split: String, loss: Double, lr: Double, tokensPerSecond: Double, elapsedSeconds: Double, gradNorm: Double? = nil) {
         self.step = step; self.split = split; self.loss = loss; self.lr = lr
-        self.tokensPerSecond = tokensPerSecond; self.elapsedSeconds = elapsedSeconds
+        self.tokensPerSecond = tokensPerSecond; self.elapsedSeconds = elapsedSeconds; self.gradNorm = gradNorm
     }
 
     public var jsonLine: String {

@@ -37,6 +37,8 @@ struct EcomTrain: ParsableCommand {
     @Option(name: .customLong("lora-alpha"), help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 x rank).") var loraAlpha: Double?
     @Option(name: .customLong("lora-targets"), help: ArgumentHelp("Comma-separated modules to adapt (default: all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj for Llama; query_key_value,dense,dense_h_to_4h,dense_4h_to_h for BLOOM).", valueName: "list")) var loraTargets: String?
     @Option(name: .customLong("base-weights"), help: ArgumentHelp("How LoRA keeps the frozen Llama base: native (a GGUF's blocks, QLoRA-style), f32, f16 or bf16.", valueName: "native|f32|f16|bf16")) var baseWeights = "native"
+    @Option(name: .customLong("lora-init"), help: ArgumentHelp("Train LoRA starting from this saved adapter (PEFT layout: adapter_config.json + adapter_model.safetensors) on --init; rank, alpha and targets come from it.", valueName: "DIR"))
+    var loraInit: String?
     @Option(help: "tokenizer.json (default: the packed data's, found beside it; its hash must match the manifest).") var tokenizer: String?
     @Option(help: "Optimizer steps.") var steps: Int?
     @Option(help: "Epochs over the training split (used when --steps is absent; default 1).") var epochs: Double?
@@ -67,6 +69,7 @@ struct EcomTrain: ParsableCommand {
         if let r = loraRank, r <= 0 { throw ValidationError("--lora-rank must be positive") }
         if loraRank == nil && (loraAlpha != nil || loraTargets != nil) { throw ValidationError("--lora-alpha and --lora-targets need --lora-rank") }
         if loraRank != nil && initFrom == nil && !resume { throw ValidationError("--lora-rank needs --init (a pretrained model to adapt)") }
+        if loraInit != nil && (initFrom == nil || loraRank != nil) { throw ValidationError("--lora-init needs --init (the base) and takes the place of --lora-rank") }
         if WeightPrecision(name: baseWeights) == nil { throw ValidationError("--base-weights must be native, f32, f16 or bf16, got '\(baseWeights)'") }
         if !(0...1).contains(warmupRatio) { throw ValidationError("--warmup-ratio must be in [0, 1]") }
     }
@@ -79,6 +82,7 @@ struct EcomTrain: ParsableCommand {
             let targets = loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
             o.lora = LoRAConfiguration(rank: r, alpha: loraAlpha ?? Double(2 * r), targets: targets)
         }
+        o.loraInit = loraInit.map { URL(fileURLWithPath: $0) }
         o.basePrecision = WeightPrecision(name: baseWeights)!
         o.tokenizer = tokenizer.map { URL(fileURLWithPath: $0) }
         o.steps = steps; o.epochs = epochs; o.batch = batch; o.accumulation = accum; o.sequenceLength = seqLen
