@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (system packages, the pretrained backbone in the model cache) and runs the whole test suite.
 # This is the README's test command; .ci/run calls it. Tests are offline: fixtures are committed; ../shared/data and
-# the cached SmolLM2 GGUF are read where present (both required in CI, CI=true).
+# the cached SmolLM2 GGUF are read where present (both required in CI, CI=true). The scale-out smoke needs PyPI once
+# (its venv).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,3 +17,16 @@ else
 fi
 swift build --build-tests
 swift test "$@"
+# The scale-out path (python/ and scripts/scale-out, Docs/SCALE-OUT.md): the Python reader's tests and train.py on
+# two ranks against ecom-train, in a venv of pinned packages (first time: about 3 minutes). Run on the whole suite
+# only (not with swift test arguments); outside CI it is skipped when the venv cannot be made (no registry).
+if [ $# -eq 0 ]; then
+  if py="$(bash scripts/scale-out/venv.sh)"; then
+    ECOM_PY="$py" ECOM_BIN="$root/.build/debug" bash scripts/scale-out/smoke.sh
+  elif [ "${CI:-}" = "true" ]; then
+    echo "test: the scale-out venv could not be made (scripts/scale-out/venv.sh); CI needs it" >&2
+    exit 1
+  else
+    echo "test: scale-out smoke skipped: its venv could not be made (scripts/scale-out/venv.sh)" >&2
+  fi
+fi
