@@ -43,13 +43,13 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--tokenizer", help="tokenizer.json (default: beside the data, else the model's; its hash must match the manifest)")
     p.add_argument("--steps", type=int, help="optimizer steps (default: --epochs over the training split)")
-    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--epochs", type=float, default=1.0, help="epochs over the training split when --steps is absent")
     p.add_argument("--batch", type=int, default=8, help="sequences per micro-batch on each rank")
     p.add_argument("--accum", type=int, default=1, help="micro-batches accumulated per step on each rank")
-    p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--schedule", choices=["constant", "linear", "cosine"], default="cosine")
-    p.add_argument("--warmup-ratio", type=float, default=0.03)
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--lr", type=float, default=2e-5, help="peak learning rate")
+    p.add_argument("--schedule", choices=["constant", "linear", "cosine"], default="cosine", help="decay after the warm-up")
+    p.add_argument("--warmup-ratio", type=float, default=0.03, help="fraction of the steps of linear warm-up")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW decoupled weight decay")
     p.add_argument("--decay-all", action="store_true", help="decay biases and norms too (default: matrices only)")
     p.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip (0: off)")
     p.add_argument("--seed", type=int, default=42, help="data order seed (ecom-train's --seed)")
@@ -57,12 +57,14 @@ def parse_args(argv=None):
     p.add_argument("--lora-alpha", type=float, help="LoRA alpha (default 2 x rank)")
     p.add_argument("--lora-targets", help="comma-separated modules (default: every projection of the architecture)")
     p.add_argument("--lora-init", help="start LoRA from this saved PEFT adapter directory")
-    p.add_argument("--strategy", choices=["ddp", "fsdp", "deepspeed"], default="ddp")
-    p.add_argument("--deepspeed-config", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "zero3.json"))
+    p.add_argument("--strategy", choices=["ddp", "fsdp", "deepspeed"], default="ddp",
+                   help="ddp (default), fsdp (FSDP2: each decoder layer sharded) or deepspeed (ZeRO-3, pip install deepspeed)")
+    p.add_argument("--deepspeed-config", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "zero3.json"),
+                   help="DeepSpeed JSON (batch, accumulation, clipping and bf16 come from the flags)")
     p.add_argument("--dtype", choices=["f32", "bf16"], default="f32", help="bf16: autocast with f32 master weights")
     p.add_argument("--attention", choices=["auto", "packed", "split"], default="auto",
                    help="packed: 4D document mask (Llama family); split: one row per document (any model)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when available (NCCL), else CPU (gloo)")
     p.add_argument("--eval-every", type=int, default=0, help="validation loss every N steps (0: off)")
     p.add_argument("--eval-batches", type=int, default=20, help="validation micro-batches per evaluation (0: the whole split)")
     p.add_argument("--save-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
@@ -200,7 +202,10 @@ def wrap(model, a, run, decay_groups):
 
 def main(argv=None):
     a = parse_args(argv)
-    from ecom_shards import PackedDataset, read_manifest
+    try:
+        from ecom_shards import PackedDataset, read_manifest
+    except ImportError:
+        sys.exit("train.py: the ecom_shards package is missing: pip install ./python (from the Ecom repository)")
 
     run = Run(a.device)
     manifest = read_manifest(a.data)
