@@ -273,10 +273,19 @@ public final class Tokenizer: Sendable {
     private func appendOffsets(_ q: UnsafeBufferPointer<UInt8>, _ piece: Piece, _ origin: [Range<Int>]?,
                                _ newIds: ArraySlice<Int>, _ offsets: inout [Range<Int>]) {
         let shift = piece.prefixSpace ? 1 : 0
+        let unk = model.unkId.map(Int.init)
         var w = 0
         for id in newIds {
-            let length = id < decodedStart.count - 1 ? decodedStart[id + 1] - decodedStart[id] : 1
-            var s = max(piece.start, piece.start + w - shift)
+            var length = id < decodedStart.count - 1 ? decodedStart[id + 1] - decodedStart[id] : 1
+            if id == unk {
+                // The unknown token stands for one byte without a token, or (fused) for the run of them from here.
+                length = 1
+                if model.fuseUnk {
+                    while piece.start + w + length - shift < piece.end && model.byteIds[Int(q[piece.start + w + length - shift])] < 0 { length += 1 }
+                }
+            }
+            // Clamped to the piece, so that bytes dropped without a token (no unknown token) cannot move past it.
+            var s = min(max(piece.start, piece.start + w - shift), max(piece.start, piece.end - 1))
             var e = min(piece.end, max(piece.start + w + length - shift, s + 1))
             if piece.prefixSpace && w == 0 { e = max(e, piece.spaceEnd) }
             w += length

@@ -5,17 +5,50 @@ import EcomTestSupport
 import Foundation
 import Testing
 
+/// The CPU flags the kernel reports (Linux /proc/cpuinfo; it drops avx/avx2/fma/f16c where the OS does not enable
+/// YMM state), independent of our cpuid code; nil where there is no such file.
+private let osCPUFlags: Set<String>? = {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+          let colon = line.firstIndex(of: ":") else { return nil }
+    return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+}()
+
+/// Runs `body` with the C kernels on (`native`) or off, after checking that the path asked for is the one that runs,
+/// and says which ran. The native tests are `.enabled(if: NativeKernels.isSupported)`, so that on a CPU without
+/// AVX2/FMA/F16C they show as skipped instead of passing on a silent rerun of the Swift path.
+private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) throws {
+    try withSIMDVariant(native) {
+        let ran = NativeKernels.activePathName
+        #expect(ran == (native ? "avx2" : "swift-simd"), "\(test): asked for native \(native), runs \(ran)")
+        print("NativeKernelsTests.\(test): path \(ran)")
+        try body()
+    }
+}
+
 @Suite struct NativeKernelsTests {
     @Test func reportsFeatures() {
         print("NativeKernels: supported \(NativeKernels.isSupported), CPU features [\(NativeKernels.cpuFeatures)]")
         #expect(NativeKernels.isSupported == ["avx2", "fma", "f16c"].allSatisfy(NativeKernels.cpuFeatures.split(separator: " ").map(String.init).contains))
         #expect(NativeKernels.$isEnabled.withValue(false) { NativeKernels.activePathName } == "swift-simd")
+        #expect(NativeKernels.$isEnabled.withValue(true) { NativeKernels.activePathName } == (NativeKernels.isSupported ? "avx2" : "swift-simd"))
+    }
+
+    /// Against the operating system's own reading of the CPU, not our cpuid code: a CPU with the features must get the
+    /// C kernels (this project's x86-64 Linux machines have them, so there the AVX2 tests below do run).
+    @Test(.enabled(if: osCPUFlags != nil, "needs /proc/cpuinfo (Linux) for an independent reading of the CPU flags"))
+    func supportAgreesWithTheOperatingSystem() throws {
+        let flags = try #require(osCPUFlags)
+        let osSays = ["avx2", "fma", "f16c"].allSatisfy(flags.contains)
+        print("NativeKernels: /proc/cpuinfo has avx2, fma, f16c: \(osSays)")
+        #expect(NativeKernels.isSupported == osSays, "cpuid says \(NativeKernels.isSupported), /proc/cpuinfo says \(osSays)")
     }
 
     /// e^x against Double exp: relative error < 1.2e-7 on normal results in every binade of x from 2^-30 to 2^6
     /// (both signs, up to overflow), within one subnormal ulp below, and the special values exact.
-    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C"))
+    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
     func expIsAccurateOverTheFloatRange() {
+        print("NativeKernelsTests.expIsAccurateOverTheFloatRange: path avx2 (ecom_exp_f32)")
         let seed: UInt64 = 2718
         var rng = SplitMix64(seed: seed)
         var xs: [Float] = [0, -0, 1, -1, 88.72283, 88.7229, 89, 100, -87.33654, -87.4, -100, -103.97, -103.98, -110, 1e-40, -1e-40,
@@ -45,8 +78,10 @@ import Testing
         print("exp: worst relative error \(worst) over \(xs.count) values (seed \(seed))")
     }
 
-    @Test(arguments: simdVariants)
-    func halfBufferConversionsMatchTheScalarOnes(native: Bool) { withSIMDVariant(native) {
+    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
+    func halfBufferConversionsMatchTheScalarOnesOnAVX2() throws { try halfBufferConversionsMatchTheScalarOnes(native: true) }
+    @Test func halfBufferConversionsMatchTheScalarOnesOnSwiftSIMD() throws { try halfBufferConversionsMatchTheScalarOnes(native: false) }
+    private func halfBufferConversionsMatchTheScalarOnes(native: Bool) throws { try onPath(native, "halfBufferConversionsMatchTheScalarOnes") {
         // Every half / bfloat16 bit pattern, widened.
         let all = (0...UInt16.max).map { $0 }
         let f16 = Tensor(shape: [all.count], float16: all).storage, bf16 = Tensor(shape: [all.count], bfloat16: all).storage
@@ -72,8 +107,10 @@ import Testing
 
     /// y = x W^T + b with W in 16 bits: every path against the Double reference on awkward shapes, strided views,
     /// with and without bias, both formats.
-    @Test(arguments: simdVariants)
-    func halfLinearMatchesReference(native: Bool) { withSIMDVariant(native) {
+    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
+    func halfLinearMatchesReferenceOnAVX2() throws { try halfLinearMatchesReference(native: true) }
+    @Test func halfLinearMatchesReferenceOnSwiftSIMD() throws { try halfLinearMatchesReference(native: false) }
+    private func halfLinearMatchesReference(native: Bool) throws { try onPath(native, "halfLinearMatchesReference") {
         let seed: UInt64 = 4242
         for format in HalfFormat.allCases {
             for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 33, 7), (1, 257, 257), (2, 5, 1), (17, 33, 257), (20, 257, 33)] {
@@ -106,8 +143,10 @@ import Testing
 
     /// The two-pass statistics stay exact where sum/sum-of-squares would cancel: rows with mean 1000 and spread 1
     /// (there E[x^2] - E[x]^2 would lose about 18% of the variance in float).
-    @Test(arguments: simdVariants)
-    func layerNormIsStableAtLargeMean(native: Bool) { withSIMDVariant(native) {
+    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
+    func layerNormIsStableAtLargeMeanOnAVX2() throws { try layerNormIsStableAtLargeMean(native: true) }
+    @Test func layerNormIsStableAtLargeMeanOnSwiftSIMD() throws { try layerNormIsStableAtLargeMean(native: false) }
+    private func layerNormIsStableAtLargeMean(native: Bool) throws { try onPath(native, "layerNormIsStableAtLargeMean") {
         let seed: UInt64 = 10_000
         let (rows, cols) = (7, 257)
         let x = Tensor(shape: [rows, cols], storage: randomArray(rows * cols, seed: seed, -1, 1).map { $0 + 1_000 })
@@ -119,7 +158,9 @@ import Testing
 
     /// Outputs of at least ``NativeKernels/streamingStoreBytes`` take the streaming-store branch (a masked head to a
     /// 32-byte boundary, aligned non-temporal stores, masked tail); odd row lengths put every row at another alignment.
-    @Test func largeOutputsStreamAndMatchReference() {
+    /// The branch is in the C kernels only, so the test needs them (skipped, not passed, without AVX2/FMA/F16C).
+    @Test(.enabled(if: NativeKernels.isSupported, "the streaming-store branch is in the AVX2 kernels (skipped on a CPU without AVX2/FMA/F16C)"))
+    func largeOutputsStreamAndMatchReference() throws { try onPath(true, "largeOutputsStreamAndMatchReference") {
         let seed: UInt64 = 8_388_608
         let cols = 1031, rows = NativeKernels.streamingStoreBytes / 4 / cols + 1
         let x = Tensor.uniform([rows, cols], lo: -6, hi: 6, seed: seed)
@@ -132,5 +173,5 @@ import Testing
         let sm = x.softmax(scale: 0.5, bias: bias, rowsPerBias: per, causalOffset: 3, path: .simd)
         let sr = x.softmax(scale: 0.5, bias: bias, rowsPerBias: per, causalOffset: 3, path: .reference)
         #expect(firstMismatch(sm.storage, sr.storage, rtol: 1e-5, atol: 1e-6) == nil, "seed \(seed) softmax")
-    }
+    } }
 }

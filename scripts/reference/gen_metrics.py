@@ -355,8 +355,20 @@ def uniner_evaluate(preds, golds):
 # EcomGPT's task evaluation (src/data/task_cls.py EN_CLS.evaluate; src/data/task_extract.py EN_EXTRACT,
 # EN_GEN, EN_CONDITION_EXTRACT, EN_NER .evaluate), restated without the model; `sep` is meta["label_sep"].
 
-def ecom_task_scores(ttype, preds, golds, texts, sep=", "):
-    rouge = Rouge()
+def rouge_refuses(t):
+    """The `rouge` package raises on a text with no non-empty piece between the dots (rouge.py _get_avg_scores)."""
+    return not any(len(x) > 0 for x in t.split("."))
+
+
+def ecom_task_scores(ttype, preds, golds, texts, sep=", ", substitute=False):
+    """`substitute`: the Rouge-L hypotheses the package refuses are replaced by "error" (our `.substituteError`;
+    only the Rouge-L input changes, SetScore / seqeval see the answers as EcomGPT's code does)."""
+    class SubstitutingRouge(Rouge):
+        def get_scores(self, hyps, refs, avg=False, ignore_empty=False):
+            if substitute:
+                hyps = ["error" if rouge_refuses(h) else h for h in hyps]
+            return super().get_scores(hyps, refs, avg=avg, ignore_empty=ignore_empty)
+    rouge = SubstitutingRouge()
     if ttype == "CLS":
         def parse_answer(a):
             return "error" if len(a) == 0 else a.strip().replace(".", "")
@@ -618,10 +630,30 @@ def make_tasks(rng, tasks):
                 res = ecom_task_scores(ttype, preds, golds, texts, sep)
             except ValueError:
                 res = None  # EcomGPT's code raises here (the `rouge` package refuses an empty hypothesis)
+            try:
+                subst = ecom_task_scores(ttype, preds, golds, texts, sep, substitute=True)
+            except ValueError:
+                subst = None  # a refused reference still raises
             out.append({"task": name, "type": ttype, "prediction": preds, "reference": golds,
-                        "text": texts if ttype == "NER" else None, "result": res})
+                        "text": texts if ttype == "NER" else None, "result": res, "result_substitute_error": subst})
+    # Hand-made cases (no random draws) where the substituted "error" meets gold answers containing "error", so that
+    # the substituted text itself changes the Rouge-L score: hypotheses the package refuses (" ", "." and "..." in
+    # CLS after strip and dot removal; "." in Generate and NER; ".." in Condition_Extract).
+    hand = [("CLS", [" ", ".", "error", "x", "..."], ["error", "error code", "no error", "x", "error"], None),
+            ("Generate", [".", "error", "a. b", "."], ["an error", "error", "a b", "error. error"], None),
+            ("Condition_Extract", ["..", "error, x", "a, b"], ["error", "error, y", "a"], None),
+            ("NER", [".", "Brand: error"], ["Brand: error", "Brand: error"], ["error here", "an error"])]
+    for ttype, preds, golds, texts in hand:
+        try:
+            res = ecom_task_scores(ttype, preds, golds, texts)
+        except ValueError:
+            res = None
+        out.append({"task": "hand-made-" + ttype, "type": ttype, "prediction": preds, "reference": golds, "text": texts,
+                    "result": res, "result_substitute_error": ecom_task_scores(ttype, preds, golds, texts, substitute=True)})
     return {"provenance": provenance("gen_metrics.py", seed=SEED,
-                                     what="EcomGPT task evaluation restated (key scores; null where it raises)"),
+                                     what="EcomGPT task evaluation restated (key scores; null where it raises); "
+                                          "result_substitute_error: the same with \"error\" scored for the "
+                                          "Rouge-L hypotheses the `rouge` package refuses"),
             "cases": out}
 
 

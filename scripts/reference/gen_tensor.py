@@ -2,7 +2,7 @@
 
 Writes Tests/Fixtures/tensor/reference.json: GELU (BLOOM's bloom_gelu_forward/back), layer norm (F.layer_norm, eps
 1e-5) forward and gradients, softmax with scale/bias/causal mask forward and gradient, cross-entropy with ignore index
--100 and its gradient, three torch.optim.AdamW steps, ALiBi slopes and build_alibi_tensor with left padding, and
+-100 and its gradient (also at huge logits, |x| up to 300), three torch.optim.AdamW steps (parameters and both moments), ALiBi slopes and build_alibi_tensor with left padding, and
 float16 (numpy) / bfloat16 (torch) bit patterns. Float arrays are stored as Python floats (exact float32 values);
 arrays holding infinities or NaNs are stored as uint32 bit patterns (keys ending in _bits).
 """
@@ -80,7 +80,8 @@ for _ in range(3):
     grad = t32(rng.normal(0, 1, 13))
     p.grad = grad.clone()
     opt.step()
-    steps.append({"grad": fl(grad), "param": fl(p)})
+    st = opt.state[p]
+    steps.append({"grad": fl(grad), "param": fl(p), "exp_avg": fl(st["exp_avg"]), "exp_avg_sq": fl(st["exp_avg_sq"])})
 out["adamw"] = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.1, "param0": p0, "steps": steps}
 
 # ALiBi: slopes for many head counts (powers of two and not), and the bias tensor for a left-padded batch.
@@ -101,6 +102,15 @@ halfs = rng.integers(0, 65536, 200).astype(np.uint16)
 out["half"] = {"float_bits": bits(vals), "f16_bits": [int(v) for v in f16], "bf16_bits": [int(v) for v in bf16],
                "f16_sample": [int(v) for v in halfs], "f16_sample_float_bits": bits(halfs.view(np.float16).astype(np.float32)),
                "bf16_sample_float_bits": bits(torch.from_numpy(halfs.view(np.int16).copy()).view(torch.bfloat16).to(torch.float32).numpy())}
+
+# Cross-entropy at huge logits (|x| up to 300: exp overflows float32 without the max shift), [5, 257] with one
+# ignored target; appended last so that the draws above keep their values.
+logits = t32(rng.uniform(-300, 300, (5, 257))).requires_grad_()
+targets = torch.tensor([0, 256, -100, 17, 128])
+loss = F.cross_entropy(logits, targets, ignore_index=-100)
+loss.backward()
+out["cross_entropy_huge"] = {"rows": 5, "vocab": 257, "logits": fl(logits), "targets": targets.tolist(),
+                             "loss": loss.item(), "dlogits": fl(logits.grad)}
 
 write_json(fixture_path("tensor", "reference.json"), out)
 print("wrote", fixture_path("tensor", "reference.json"))
