@@ -260,10 +260,14 @@ def main(argv=None):
     autocast = (lambda: torch.autocast(run.device.type, dtype=torch.bfloat16)) if bf16_autocast else contextlib.nullcontext
     outcome = "finished"
     while state["step"] < total:
-        if stop["asked"] or (a.stop_after is not None and state["step"] - start_step >= a.stop_after):
+        # Every rank must stop at the same step (a rank alone in a collective would wait forever), so a signal or
+        # a spent budget seen by any rank stops them all.
+        asked = run.sum(stop["asked"]) > 0
+        spent = run.sum(bool(a.time_budget) and time.time() - start_time >= a.time_budget) > 0
+        if asked or (a.stop_after is not None and state["step"] - start_step >= a.stop_after):
             outcome = "interrupted"
             break
-        if a.time_budget and time.time() - start_time >= a.time_budget:
+        if spent:
             outcome = "budget-spent"
             break
         lr = rate(a.schedule, a.lr, warmup, total, state["step"])
