@@ -176,19 +176,14 @@ public enum DatasetBuilder {
         let m = try ShardManifest.read(from: dir)
         guard m.kind == ShardKind.records.name else { throw InstructError("\(dir.path): holds \(m.kind) shards, not records") }
         var out: [InstructionRecord] = []
-        var buf: [UInt8] = []
         for s in m.shards(split: split) {
             let r = try ShardReader(url: dir.appendingPathComponent(s.file))
-            for b in r.blocks.indices {
-                try r.readBlock(b, into: &buf)
-                var n = 0
-                try r.forEachRecord(inBlock: b, buf) { p in
-                    n += 1
-                    if let l = limit, out.count >= l { return }
-                    out.append(try RecordCodec.decode(Data(p), place: "\(r.url.path): block \(b) record \(n - 1)"))
-                }
-                if let l = limit, out.count >= l { return out }
+            let more = try r.forEachPayload { p, b, i in
+                if let l = limit, out.count >= l { return false }
+                out.append(try RecordCodec.decode(Data(p), place: "\(r.url.path): block \(b) record \(i)"))
+                return limit.map { out.count < $0 } ?? true
             }
+            if !more { break }
         }
         return out
     }

@@ -157,14 +157,27 @@ public final class ShardReader {
         }
     }
 
+    /// Calls `body` with each record's payload in order, with its block and its index in the block, until `body`
+    /// returns false (the rest of that block is still checked). Returns false when `body` stopped early.
+    @discardableResult
+    public func forEachPayload(_ body: (_ payload: UnsafeRawBufferPointer, _ block: Int, _ index: Int) throws -> Bool) throws -> Bool {
+        var buf: [UInt8] = []
+        for b in blocks.indices {
+            try readBlock(b, into: &buf)
+            var i = 0, going = true
+            try forEachRecord(inBlock: b, buf) { p in
+                if going { going = try body(p, b, i) }
+                i += 1
+            }
+            if !going { return false }
+        }
+        return true
+    }
+
     /// Every record's payload, in order.
     public func readAll() throws -> [[UInt8]] {
         var out: [[UInt8]] = []
-        var buf: [UInt8] = []
-        for i in blocks.indices {
-            try readBlock(i, into: &buf)
-            try forEachRecord(inBlock: i, buf) { out.append(Array($0)) }
-        }
+        try forEachPayload { p, _, _ in out.append(Array(p)); return true }
         return out
     }
 

@@ -68,6 +68,17 @@ class DamageTests:
         info = next(s for s in read_manifest(d).shards if s.records > 0)
         return os.path.join(d, info.file), info
 
+    def edit_manifest_entry(self, d, file, edit):
+        """Applies `edit` to the manifest entry of shard `file` and writes the manifest back."""
+        mpath = os.path.join(d, "manifest.json")
+        with open(mpath) as f:
+            m = json.load(f)
+        for entry in m["shards"]:
+            if entry["file"] == file:
+                edit(entry)
+        with open(mpath, "w") as f:
+            json.dump(m, f)
+
     def rewrite(self, path, offset, data):
         with open(path, "r+b") as f:
             f.seek(offset)
@@ -112,14 +123,7 @@ class DamageTests:
     def test_manifest_checksum_mismatch(self):
         d = fixtures.copy_dir(self.directory())
         path, info = self.first_shard(d)
-        mpath = os.path.join(d, "manifest.json")
-        with open(mpath) as f:
-            m = json.load(f)
-        for s in m["shards"]:
-            if s["file"] == info.file:
-                s["xxh64"] = f"{int(s['xxh64'], 16) ^ 1:016x}"
-        with open(mpath, "w") as f:
-            json.dump(m, f)
+        self.edit_manifest_entry(d, info.file, lambda s: s.update(xxh64=f"{int(s['xxh64'], 16) ^ 1:016x}"))
         with self.assertRaises(ShardError) as e:
             verify(d)
         self.assertIn(path, str(e.exception))
@@ -129,14 +133,7 @@ class DamageTests:
         for key in ("bytes", "records"):
             d = fixtures.copy_dir(self.directory())
             path, info = self.first_shard(d)
-            mpath = os.path.join(d, "manifest.json")
-            with open(mpath) as f:
-                m = json.load(f)
-            for s in m["shards"]:
-                if s["file"] == info.file:
-                    s[key] += 1
-            with open(mpath, "w") as f:
-                json.dump(m, f)
+            self.edit_manifest_entry(d, info.file, lambda s: s.update({key: s[key] + 1}))
             for action in (lambda: verify(d), lambda: list(read_payloads(d))):
                 with self.assertRaises(ShardError) as e:
                     action()

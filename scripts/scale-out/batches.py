@@ -11,6 +11,7 @@ itself, with positions counted from its first token. Two exact ways to give a Hu
   causal LM (BLOOM's ALiBi counts positions from the mask), at the cost of the padding.
 """
 import torch
+import torch.nn.functional as F
 
 IGNORE = -100
 
@@ -24,6 +25,11 @@ def targets(ids, loss_mask, documents):
     learned = (loss_mask[:, 1:] != 0) & (documents[:, 1:] == documents[:, :-1]) & (documents[:, :-1] != 0)
     out[:, :-1] = torch.where(learned, ids[:, 1:], torch.full_like(ids[:, 1:], IGNORE))
     return out
+
+
+def loss_sum(logits, tgt):
+    """The sum of token cross-entropies (in float32) over the positions with a target."""
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=IGNORE, reduction="sum")
 
 
 def positions(documents):

@@ -23,7 +23,6 @@ import warnings
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 import batches
 from checkpoint import find_tokenizer, load_state, save_checkpoint
@@ -131,11 +130,12 @@ class Run:
         self.rank = dist.get_rank() if self.distributed else 0
         self.world = dist.get_world_size() if self.distributed else 1
 
-    def sum(self, x):
-        t = torch.tensor(float(x), dtype=torch.float64, device=self.device)
+    def sums(self, *values):
+        """Each value (numbers or 0-d tensors) summed over the ranks, in one all-reduce."""
+        t = torch.stack([torch.as_tensor(v, dtype=torch.float64, device=self.device) for v in values])
         if self.distributed:
             dist.all_reduce(t)
-        return t.item()
+        return t.tolist()
 
     def log(self, msg):
         if self.rank == 0:
@@ -171,14 +171,16 @@ def load_model(a, run):
 
 def wrap(model, a, run, decay_groups):
     """(model for forward, optimizer, gradient-sync context factory, unwrapped model)."""
+    def adamw(m):
+        return torch.optim.AdamW(decay_groups(m), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
+
     if a.strategy == "deepspeed":
         import deepspeed
         with open(a.deepspeed_config) as f:
             cfg = json.load(f)
         cfg.update({"train_micro_batch_size_per_gpu": a.batch, "gradient_accumulation_steps": a.accum,
                     "gradient_clipping": a.clip if a.clip > 0 else 0.0, "bf16": {"enabled": a.dtype == "bf16"}})
-        opt = torch.optim.AdamW(decay_groups(model), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
-        engine, opt, _, _ = deepspeed.initialize(model=model, optimizer=opt, config=cfg)
+        engine, opt, _, _ = deepspeed.initialize(model=model, optimizer=adamw(model), config=cfg)
         return engine, opt, lambda last: contextlib.nullcontext(), model
     if a.strategy == "fsdp" and run.distributed:
         from torch.distributed.fsdp import fully_shard
@@ -186,18 +188,15 @@ def wrap(model, a, run, decay_groups):
         for layer in base.model.layers if hasattr(base, "model") and hasattr(base.model, "layers") else base.transformer.h:
             fully_shard(layer)
         fully_shard(model)
-        opt = torch.optim.AdamW(decay_groups(model), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
 
         def sync(last):
             model.set_requires_gradient_sync(last)
             return contextlib.nullcontext()
-        return model, opt, sync, model
+        return model, adamw(model), sync, model
     if run.distributed:
         ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
-        opt = torch.optim.AdamW(decay_groups(model), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
-        return ddp, opt, (lambda last: contextlib.nullcontext() if last else ddp.no_sync()), model
-    opt = torch.optim.AdamW(decay_groups(model), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
-    return model, opt, lambda last: contextlib.nullcontext(), model
+        return ddp, adamw(model), (lambda last: contextlib.nullcontext() if last else ddp.no_sync()), model
+    return model, adamw(model), lambda last: contextlib.nullcontext(), model
 
 
 def main(argv=None):
@@ -262,8 +261,7 @@ def main(argv=None):
     while state["step"] < total:
         # Every rank must stop at the same step (a rank alone in a collective would wait forever), so a signal or
         # a spent budget seen by any rank stops them all.
-        asked = run.sum(stop["asked"]) > 0
-        spent = run.sum(bool(a.time_budget) and time.time() - start_time >= a.time_budget) > 0
+        asked, spent = (x > 0 for x in run.sums(stop["asked"], bool(a.time_budget) and time.time() - start_time >= a.time_budget))
         if asked or (a.stop_after is not None and state["step"] - start_step >= a.stop_after):
             outcome = "interrupted"
             break
@@ -274,21 +272,21 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr
         micro = [batches.model_inputs(next(loader), mode, pad_id, compute, run.device) for _ in range(a.accum)]
-        learned = run.sum(sum(int((t != batches.IGNORE).sum()) for _, t in micro))
+        learned = run.sums(sum(int((t != batches.IGNORE).sum()) for _, t in micro))[0]
         scale = run.world / max(1.0, learned)
-        local = 0.0
+        local = torch.zeros((), dtype=torch.float64, device=run.device)  # summed on the device: no sync per micro-batch
         for i, (inputs, tgt) in enumerate(micro):
             last = i == a.accum - 1
             with sync(last), autocast():
                 logits = engine(**inputs).logits
-            ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=batches.IGNORE, reduction="sum")
+            ce = batches.loss_sum(logits, tgt)
             if a.strategy == "deepspeed":
                 engine.backward(ce * scale * a.accum)  # DeepSpeed divides by its accumulation steps itself
                 if not last:
                     engine.step()
             else:
                 (ce * scale).backward()
-            local += ce.item()
+            local += ce.detach()
         if a.strategy == "deepspeed":
             engine.step()
             norm = float(engine.get_global_grad_norm() or 0.0)
@@ -296,7 +294,7 @@ def main(argv=None):
             norm = clip_gradients(trainable, a.clip, run, sharded=a.strategy == "fsdp")
             opt.step()
             opt.zero_grad(set_to_none=True)
-        loss = run.sum(local) / max(1.0, learned)
+        loss = run.sums(local)[0] / max(1.0, learned)
         state["step"] += 1
         state["tokens_seen"] += per_step * manifest.sequence_length
         after = PackedDataset.position_after((pos["epoch"], pos["consumed"]), (state["step"] - start_step) * per_step, records)
@@ -343,7 +341,7 @@ def validation_loss(a, run, model, mode, pad_id, compute, autocast):
         inputs, tgt = batches.model_inputs(batch, mode, pad_id, compute, run.device)
         with autocast():
             logits = model(**inputs).logits
-        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=batches.IGNORE, reduction="sum").item()
+        total += batches.loss_sum(logits, tgt).item()
         count += int((tgt != batches.IGNORE).sum())
     return total / count if count else None
 

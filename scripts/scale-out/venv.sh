@@ -5,16 +5,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=scripts/lib/pinned_venv.sh
+source "$root/scripts/lib/pinned_venv.sh"
 venv="${ECOM_SCALE_OUT_VENV:-$here/.venv}"
-req="$here/requirements.txt"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "scale-out venv: installing pinned packages into $venv (first time: about 3 minutes, torch is large)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip >&2
-  "$venv/bin/python" -m pip install -q -r "$req" >&2
-  echo "$want" > "$stamp"
-fi
+pinned_venv "$venv" "$here/requirements.txt" "scale-out venv"
 "$venv/bin/python" -m pip install -q --no-deps --no-build-isolation "$root/python" >&2
 echo "$venv/bin/python"

@@ -56,18 +56,14 @@ struct Cat: ParsableCommand {
             }
             return
         }
-        var buf: [UInt8] = []
         for s in try ShardManifest.read(from: url).shards(split: split) {
             let r = try ShardReader(url: url.appendingPathComponent(s.file))
-            for b in r.blocks.indices {
-                try r.readBlock(b, into: &buf)
-                var payloads: [[UInt8]] = []
-                try r.forEachRecord(inBlock: b, buf) { payloads.append(Array($0)) }
-                for (i, p) in payloads.enumerated() {
-                    if let l = limit, n >= l { return }
-                    try body(p, "\(r.url.path): block \(b) record \(i)"); n += 1
-                }
+            let more = try r.forEachPayload { p, b, i in
+                if let l = limit, n >= l { return false }
+                try body(Array(p), "\(r.url.path): block \(b) record \(i)"); n += 1
+                return limit.map { n < $0 } ?? true
             }
+            if !more { return }
         }
     }
 }
