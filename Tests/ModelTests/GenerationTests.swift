@@ -55,6 +55,10 @@ final class StepCountingModel: CausalLanguageModel, @unchecked Sendable {
         lock.withLock { count += 1 }
         return try base.step(ids: ids, mask: mask, cache: cache, last: last, body)
     }
+    func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        lock.withLock { count += 1 }
+        return try base.step(sequences: sequences, body)
+    }
     func sharingWeights() -> any CausalLanguageModel { StepCountingModel(base.sharingWeights()) }
     func encodedConfiguration() throws -> Data { try base.encodedConfiguration() }
 }

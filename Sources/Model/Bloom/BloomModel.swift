@@ -40,33 +40,49 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
 
     /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.
     public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive { try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last)) }
+        try workspace.exclusive {
+            let lanes = batchedLanes(ids: ids, mask: mask, cache: cache)
+            let logits = forward(ids: ids, lanes: lanes, last: last)
+            cache.length += ids.count / cache.batch
+            return try body(logits)
+        }
     }
 
-    /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.
-    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: KVCache, last: Bool) -> UnsafeMutablePointer<Float> {
+    public func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try workspace.exclusive {
+            let (lanes, ids) = packedLanes(sequences)
+            let logits = forward(ids: ids, lanes: lanes, last: true)
+            for lane in lanes { lane.cache.length += lane.count }
+            return try body(logits)
+        }
+    }
+
+    /// The forward pass of `lanes` into the workspace (their masks recorded, their caches' lengths not yet advanced);
+    /// returns logits `[N, V]` (or one row per lane with `last`), valid until the next call.
+    private func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
         let c = configuration
-        validateStep(ids: ids, mask: newMask, cache: cache)
-        let B = cache.batch, T = ids.count / B, C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
-        let P = cache.length, TK = P + T, N = B * T
-        cache.recordMask(newMask, count: T)
+        let C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
+        let N = ids.count
         let ws = workspace
         let hidden = ws.hidden.ensure(N * C)   // [N, C] residual stream
         let normed = ws.normed.ensure(N * C)   // [N, C] layer-norm output
         let qkv = ws.qkv.ensure(N * 3 * C)     // [N, NH, 3, HS]
         let context = ws.context.ensure(N * C) // [N, C] attention output before the dense projection
         let mlp = ws.mlp.ensure(N * 4 * C)     // [N, 4C]
-        let scores = ws.scores.ensure(B * NH * T * TK)  // [B, NH, T, TK]
-        let bias = ws.bias.ensure(B * NH * TK)          // [B, NH, TK] ALiBi + -inf at padding
+        let scores = ws.scores.ensure(lanes.map { NH * $0.count * $0.visible }.max()!)  // one lane's [NH, T, TK]
+        var biasOffsets: [Int] = [], biasCount = 0  // per lane: [NH, TK] ALiBi + -inf at padding
+        for lane in lanes { biasOffsets.append(biasCount); biasCount += NH * lane.visible }
+        let bias = ws.bias.ensure(biasCount)
 
         // ALiBi over key positions (cumsum(mask) - 1) * mask, -inf at padded keys (transformers' build_alibi_tensor).
-        for b in 0..<B {
+        for (li, lane) in lanes.enumerated() {
+            let cache = lane.cache, TK = lane.visible, laneBias = bias + biasOffsets[li]
             var count: Int32 = 0
             for j in 0..<TK {
-                let m = cache.mask[b * cache.capacity + j]
+                let m = cache.mask[lane.b * cache.capacity + j]
                 count += m
                 let position = Float((count - 1) * m)
-                for h in 0..<NH { bias[(b * NH + h) * TK + j] = m == 0 ? -.infinity : slopes[h] * position }
+                for h in 0..<NH { laneBias[h * TK + j] = m == 0 ? -.infinity : slopes[h] * position }
             }
         }
 
@@ -77,30 +93,30 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
         for (l, block) in weights.blocks.enumerated() {
             layerNorm(hidden, block.inputLayerNorm, normed, rows: N)
             block.queryKeyValue.weight.multiply(normed, rows: N, into: qkv, bias: block.queryKeyValue.bias)
-            // Append k and v of the new positions to the cache.
-            for b in 0..<B { for h in 0..<NH {
-                let kDst = cache.keys(layer: l, b: b, h: h) + P * HS, vDst = cache.values(layer: l, b: b, h: h) + P * HS
-                for i in 0..<T {
-                    let src = qkv + (b * T + i) * 3 * C + h * 3 * HS
-                    (kDst + i * HS).update(from: src + HS, count: HS)
-                    (vDst + i * HS).update(from: src + 2 * HS, count: HS)
-                }
-            } }
-            for b in 0..<B {
+            for (li, lane) in lanes.enumerated() {
+                let cache = lane.cache, P = lane.past, T = lane.count, TK = lane.visible, b = lane.b
+                // Append k and v of the new positions to the cache.
                 for h in 0..<NH {
-                    let q = MatrixView(base: qkv + b * T * 3 * C + h * 3 * HS, rows: T, columns: HS, stride: 3 * C)
+                    let kDst = cache.keys(layer: l, b: b, h: h) + P * HS, vDst = cache.values(layer: l, b: b, h: h) + P * HS
+                    for i in 0..<T {
+                        let src = qkv + (lane.row + i) * 3 * C + h * 3 * HS
+                        (kDst + i * HS).update(from: src + HS, count: HS)
+                        (vDst + i * HS).update(from: src + 2 * HS, count: HS)
+                    }
+                }
+                for h in 0..<NH {
+                    let q = MatrixView(base: qkv + lane.row * 3 * C + h * 3 * HS, rows: T, columns: HS, stride: 3 * C)
                     let k = MatrixView(base: cache.keys(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
-                    let s = MutableMatrixView(base: scores + (b * NH + h) * T * TK, rows: T, columns: TK, stride: TK)
+                    let s = MutableMatrixView(base: scores + h * T * TK, rows: T, columns: TK, stride: TK)
                     MatmulKernel.gemm(q, k, transposeB: true, s)
                 }
                 // softmax(QKᵀ / sqrt(HS) + alibi) with the causal mask shifted by the cached length (HF's baddbmm).
-                let sb = scores + b * NH * T * TK
-                SoftmaxKernel.forward(sb, sb, rows: NH * T, cols: TK, scale: invNorm, bias: bias + b * NH * TK,
+                SoftmaxKernel.forward(scores, scores, rows: NH * T, cols: TK, scale: invNorm, bias: bias + biasOffsets[li],
                                       rowsPerBias: T, causalOffset: P)
                 for h in 0..<NH {
-                    let p = MatrixView(base: sb + h * T * TK, rows: T, columns: TK, stride: TK)
+                    let p = MatrixView(base: scores + h * T * TK, rows: T, columns: TK, stride: TK)
                     let v = MatrixView(base: cache.values(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
-                    MatmulKernel.gemm(p, v, MutableMatrixView(base: context + b * T * C + h * HS, rows: T, columns: HS, stride: C))
+                    MatmulKernel.gemm(p, v, MutableMatrixView(base: context + lane.row * C + h * HS, rows: T, columns: HS, stride: C))
                 }
             }
             // Dense projection + residual (the normed input when apply_residual_connection_post_layernorm).
@@ -113,13 +129,12 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
             block.mlpDown.weight.multiply(mlp, rows: N, into: context, bias: block.mlpDown.bias)
             ElementwiseKernel.add(context, c.applyResidualConnectionPostLayernorm ? normed : hidden, hidden, count: N * C)
         }
-        cache.length += T
 
         // Final layer norm and LM head on the rows that need logits.
-        let rows = last ? B : N
+        let rows = last ? lanes.count : N
         if last {
-            for b in 0..<B { (normed + b * C).update(from: hidden + (b * T + T - 1) * C, count: C) }
-            layerNorm(normed, weights.finalLayerNorm, normed, rows: B)
+            for (i, lane) in lanes.enumerated() { (normed + i * C).update(from: hidden + (lane.row + lane.count - 1) * C, count: C) }
+            layerNorm(normed, weights.finalLayerNorm, normed, rows: rows)
         } else {
             layerNorm(hidden, weights.finalLayerNorm, normed, rows: N)
         }

@@ -37,10 +37,34 @@ public protocol CausalLanguageModel: AnyObject, Sendable {
     /// The forward pass (see the protocol's description).
     func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool,
                  _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R
+    /// A packed forward pass over independent sequences, each with its own cache of batch 1 and its own length
+    /// (continuous batching: a server decodes the requests in flight together, each at its own position). The
+    /// linear layers run once over all the new tokens; attention runs per sequence over its own cache. `body` gets
+    /// the logits of each sequence's last new position, `[S, V]` in the order given.
+    func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R
     /// A model over the same weights with a workspace of its own.
     func sharingWeights() -> any CausalLanguageModel
     /// The configuration as HF config.json holds it.
     func encodedConfiguration() throws -> Data
+}
+
+/// One sequence of a packed step (``CausalLanguageModel/step(sequences:_:)``): its new tokens and its own cache
+/// (batch 1), which the step extends by `ids.count` positions.
+public struct SequenceStep: @unchecked Sendable {
+    public var ids: [Int32]
+    public var cache: KVCache
+    public init(ids: [Int32], cache: KVCache) { self.ids = ids; self.cache = cache }
+}
+
+/// One sequence's rows within a forward pass: new tokens `row..<row+count` of the packed ids, appended at `past` in
+/// row `b` of `cache`. A batched step has one lane per row of its shared cache; a packed step one per sequence.
+struct Lane {
+    let cache: KVCache
+    let b: Int
+    let row: Int
+    let count: Int
+    let past: Int
+    var visible: Int { past + count }
 }
 
 extension CausalLanguageModel {
@@ -58,12 +82,38 @@ extension CausalLanguageModel {
         }
     }
 
-    /// Checks a step's inputs against the cache; traps with a message on a caller's error.
-    func validateStep(ids: [Int32], mask: [Int32]?, cache: KVCache) {
+    /// Checks a step's inputs against the cache, records the new positions' mask, and returns one lane per row of
+    /// the cache; traps with a message on a caller's error.
+    func batchedLanes(ids: [Int32], mask: [Int32]?, cache: KVCache) -> [Lane] {
         let B = cache.batch, T = ids.count / B
         precondition(ids.count == B * T && T > 0, "ids (\(ids.count)) must be \(B) x length")
         precondition(cache.length + T <= cache.capacity, "KV cache full: \(cache.length) + \(T) > \(cache.capacity)")
         if let mask { precondition(mask.count == B * T, "mask has \(mask.count) entries, expected \(B * T)") }
+        validateIds(ids)
+        cache.recordMask(mask, count: T)
+        return (0..<B).map { Lane(cache: cache, b: $0, row: $0 * T, count: T, past: cache.length) }
+    }
+
+    /// Checks a packed step's sequences (distinct caches of batch 1 with room for their tokens), records their new
+    /// positions, and returns their lanes and concatenated ids.
+    func packedLanes(_ sequences: [SequenceStep]) -> (lanes: [Lane], ids: [Int32]) {
+        precondition(!sequences.isEmpty, "a packed step needs at least one sequence")
+        precondition(Set(sequences.map { ObjectIdentifier($0.cache) }).count == sequences.count, "packed sequences must have distinct caches")
+        var lanes: [Lane] = [], ids: [Int32] = []
+        for s in sequences {
+            let c = s.cache
+            precondition(c.batch == 1, "a packed sequence's cache must have batch 1, not \(c.batch)")
+            precondition(!s.ids.isEmpty, "a packed sequence needs at least one new token")
+            precondition(c.length + s.ids.count <= c.capacity, "KV cache full: \(c.length) + \(s.ids.count) > \(c.capacity)")
+            validateIds(s.ids)
+            c.recordMask(nil, count: s.ids.count)
+            lanes.append(Lane(cache: c, b: 0, row: ids.count, count: s.ids.count, past: c.length))
+            ids += s.ids
+        }
+        return (lanes, ids)
+    }
+
+    private func validateIds(_ ids: [Int32]) {
         let V = vocabularySize
         for id in ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
     }

@@ -45,17 +45,30 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
     }
 
     public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive { try body(stepUnlocked(ids: ids, mask: mask, cache: cache, last: last)) }
+        try workspace.exclusive {
+            let lanes = batchedLanes(ids: ids, mask: mask, cache: cache)
+            let logits = forward(ids: ids, lanes: lanes, last: last)
+            cache.length += ids.count / cache.batch
+            return try body(logits)
+        }
     }
 
-    /// The forward pass into the workspace; returns logits `[B*T, V]` (or `[B, V]` with `last`), valid until the next call.
-    private func stepUnlocked(ids: [Int32], mask newMask: [Int32]?, cache: KVCache, last: Bool) -> UnsafeMutablePointer<Float> {
+    public func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try workspace.exclusive {
+            let (lanes, ids) = packedLanes(sequences)
+            let logits = forward(ids: ids, lanes: lanes, last: true)
+            for lane in lanes { lane.cache.length += lane.count }
+            return try body(logits)
+        }
+    }
+
+    /// The forward pass of `lanes` into the workspace (their masks recorded, their caches' lengths not yet advanced);
+    /// returns logits `[N, V]` (or one row per lane with `last`), valid until the next call.
+    private func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
         let c = configuration
-        validateStep(ids: ids, mask: newMask, cache: cache)
-        let B = cache.batch, T = ids.count / B, C = c.hiddenSize, NH = c.headCount, KVH = c.keyValueHeadCount
+        let C = c.hiddenSize, NH = c.headCount, KVH = c.keyValueHeadCount
         let HS = c.headDimension, I = c.intermediateSize, V = c.vocabSize, group = NH / KVH
-        let P = cache.length, TK = P + T, N = B * T
-        cache.recordMask(newMask, count: T)
+        let N = ids.count
         let ws = workspace
         let hidden = ws.hidden.ensure(N * C)            // [N, C] residual stream
         let normed = ws.normed.ensure(N * C)            // [N, C] RMSNorm output
@@ -65,21 +78,24 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
         let context = ws.context.ensure(N * NH * HS)    // [N, NH*HS] attention output before o_proj
         let gate = ws.mlp.ensure(N * I)                 // [N, I]
         let up = ws.up.ensure(N * I)                    // [N, I]
-        let scores = ws.scores.ensure(T * TK)           // [T, TK] one head's scores
-        let bias = ws.bias.ensure(B * TK)               // [B, TK] 0 for tokens, -inf for padded keys
+        let scores = ws.scores.ensure(lanes.map { min($0.count, Self.attentionBlock) * $0.visible }.max()!)  // one head's block
+        var biasOffsets: [Int] = [], biasCount = 0      // per lane: [visible] 0 for tokens, -inf for padded keys
+        for lane in lanes { biasOffsets.append(biasCount); biasCount += lane.visible }
+        let bias = ws.bias.ensure(biasCount)
         let half = HS / 2
         let cosTable = ws.cos.ensure(N * half), sinTable = ws.sin.ensure(N * half)  // [N, HS/2]
 
         // Positions: cumsum(mask) - 1 over every position so far (1 at padding), as transformers' generate builds
         // position_ids for a left-padded batch; padded keys get -inf.
-        for b in 0..<B {
+        for (li, lane) in lanes.enumerated() {
+            let cache = lane.cache, laneBias = bias + biasOffsets[li]
             var count = 0
-            for j in 0..<TK {
-                let m = cache.mask[b * cache.capacity + j]
+            for j in 0..<lane.visible {
+                let m = cache.mask[lane.b * cache.capacity + j]
                 count += Int(m)
-                bias[b * TK + j] = m == 0 ? -.infinity : 0
-                if j >= P {
-                    let n = b * T + j - P
+                laneBias[j] = m == 0 ? -.infinity : 0
+                if j >= lane.past {
+                    let n = lane.row + j - lane.past
                     rotary.angles(position: m == 0 ? 1 : count - 1, cos: cosTable + n * half, sin: sinTable + n * half)
                 }
             }
@@ -99,40 +115,42 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
                 rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half)
                 rotary.apply(k + n * KVH * HS, heads: KVH, cos: cosTable + n * half, sin: sinTable + n * half)
             }
-            // Append the new keys and values to the cache.
-            for b in 0..<B { for h in 0..<KVH {
-                let kDst = cache.keys(layer: l, b: b, h: h) + P * HS, vDst = cache.values(layer: l, b: b, h: h) + P * HS
-                for i in 0..<T {
-                    let src = (b * T + i) * KVH * HS + h * HS
-                    (kDst + i * HS).update(from: k + src, count: HS)
-                    (vDst + i * HS).update(from: v + src, count: HS)
+            for (li, lane) in lanes.enumerated() {
+                let cache = lane.cache, P = lane.past, T = lane.count, TK = lane.visible, laneBias = bias + biasOffsets[li]
+                // Append the new keys and values to the cache.
+                for h in 0..<KVH {
+                    let kDst = cache.keys(layer: l, b: lane.b, h: h) + P * HS, vDst = cache.values(layer: l, b: lane.b, h: h) + P * HS
+                    for i in 0..<T {
+                        let src = (lane.row + i) * KVH * HS + h * HS
+                        (kDst + i * HS).update(from: k + src, count: HS)
+                        (vDst + i * HS).update(from: v + src, count: HS)
+                    }
                 }
-            } }
-            // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
-            // reads key/value head h / group (transformers' repeat_kv).
-            for b in 0..<B where T == 1 {
-                // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head.
-                for h in 0..<NH {
-                    DecodeAttention.head(query: q + b * NH * HS + h * HS, keys: cache.keys(layer: l, b: b, h: h / group),
-                                         values: cache.values(layer: l, b: b, h: h / group), count: TK, dimension: HS,
-                                         scale: scale, bias: bias + b * TK, scores: scores, out: context + b * NH * HS + h * HS)
+                // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
+                // reads key/value head h / group (transformers' repeat_kv).
+                if T == 1 {
+                    // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head.
+                    for h in 0..<NH {
+                        DecodeAttention.head(query: q + lane.row * NH * HS + h * HS, keys: cache.keys(layer: l, b: lane.b, h: h / group),
+                                             values: cache.values(layer: l, b: lane.b, h: h / group), count: TK, dimension: HS,
+                                             scale: scale, bias: laneBias, scores: scores, out: context + lane.row * NH * HS + h * HS)
+                    }
+                    continue
                 }
-            }
-            // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
-            // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
-            for b in 0..<B where T > 1 {
+                // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
+                // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
                 for h in 0..<NH {
-                    let kBase = cache.keys(layer: l, b: b, h: h / group), vBase = cache.values(layer: l, b: b, h: h / group)
+                    let kBase = cache.keys(layer: l, b: lane.b, h: h / group), vBase = cache.values(layer: l, b: lane.b, h: h / group)
                     for q0 in stride(from: 0, to: T, by: Self.attentionBlock) {
                         let rows = min(Self.attentionBlock, T - q0), visible = P + q0 + rows
-                        let qh = MatrixView(base: q + (b * T + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS)
+                        let qh = MatrixView(base: q + (lane.row + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS)
                         let block = MutableMatrixView(base: scores, rows: rows, columns: visible, stride: visible)
                         MatmulKernel.gemm(qh, MatrixView(base: kBase, rows: visible, columns: HS, stride: HS), transposeB: true, block)
-                        SoftmaxKernel.forward(scores, scores, rows: rows, cols: visible, scale: scale, bias: bias + b * TK,
+                        SoftmaxKernel.forward(scores, scores, rows: rows, cols: visible, scale: scale, bias: laneBias,
                                               rowsPerBias: rows, causalOffset: P + q0)
                         MatmulKernel.gemm(MatrixView(base: scores, rows: rows, columns: visible, stride: visible),
                                           MatrixView(base: vBase, rows: visible, columns: HS, stride: HS),
-                                          MutableMatrixView(base: context + (b * T + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS))
+                                          MutableMatrixView(base: context + (lane.row + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS))
                     }
                 }
             }
@@ -148,11 +166,10 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
             layer.down.multiply(gate, rows: N, into: normed)
             ElementwiseKernel.add(normed, hidden, hidden, count: N * C)
         }
-        cache.length += T
 
         // Final norm and LM head on the rows that need logits.
-        let rows = last ? B : N
-        if last { for b in 0..<B { (normed + b * C).update(from: hidden + (b * T + T - 1) * C, count: C) } }
+        let rows = last ? lanes.count : N
+        if last { for (i, lane) in lanes.enumerated() { (normed + i * C).update(from: hidden + (lane.row + lane.count - 1) * C, count: C) } }
         weights.finalNorm.withUnsafeBufferPointer {
             RMSNormKernel.forward(last ? normed : hidden, weight: $0.baseAddress!, normed, rows: rows, cols: C, eps: c.rmsNormEpsilon)
         }
