@@ -16,10 +16,11 @@ public struct SamplingOptions: Sendable, Equatable {
     }
 }
 
-enum LogitsProcessing {
+/// The per-row choices of generation, public so that other decoders (a server's scheduler) choose tokens the same way.
+public enum LogitsProcessing {
     /// HF `RepetitionPenaltyLogitsProcessor`: every token already in the sequence (prompt included) gets its score
     /// divided by `penalty` when positive, multiplied when negative.
-    static func repetitionPenalty(_ scores: UnsafeMutablePointer<Float>, previous: [Int32], penalty: Float) {
+    public static func repetitionPenalty(_ scores: UnsafeMutablePointer<Float>, previous: [Int32], penalty: Float) {
         guard penalty != 1 else { return }
         for id in Set(previous) {
             let s = scores[Int(id)]
@@ -28,14 +29,14 @@ enum LogitsProcessing {
     }
 
     /// Index of the largest score (the first on ties, as torch.argmax).
-    static func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
+    public static func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
         var best = 0
         for i in 1..<count where scores[i] > scores[best] { best = i }
         return best
     }
 
     /// log_softmax in place (max-shifted log-sum-exp, accumulated in Double).
-    static func logSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    public static func logSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var m = -Float.infinity
         for i in 0..<count { m = max(m, x[i]) }
         var s = 0.0
@@ -45,7 +46,7 @@ enum LogitsProcessing {
     }
 
     /// Temperature, top-k and top-p (HF's warpers: removed tokens get -inf), then a draw from the softmax.
-    static func sample(_ scores: UnsafeMutablePointer<Float>, count: Int, options o: SamplingOptions, rng: inout TensorRandom) -> Int {
+    public static func sample(_ scores: UnsafeMutablePointer<Float>, count: Int, options o: SamplingOptions, rng: inout TensorRandom) -> Int {
         if o.temperature > 0 && o.temperature != 1 { for i in 0..<count { scores[i] /= o.temperature } }
         if o.temperature <= 0 { return argmax(scores, count: count) }  // temperature 0: greedy
         if o.topK > 0 && o.topK < count {

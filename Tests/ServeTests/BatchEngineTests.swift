@@ -1,0 +1,131 @@
+// The continuous-batching engine on the tiny Llama fixture: concurrent greedy requests decoded together give each
+// prompt's lone `generate` tokens; a full queue refuses; a cancelled request frees its slot.
+import EcomLoader
+import EcomModel
+import EcomServe
+import EcomTestSupport
+import Foundation
+import Testing
+
+enum TinyServeModel {
+    static let gguf = TestPaths.fixture("llama/tiny.gguf")
+    static let bundle: ModelBundle = try! ModelBundle.load(gguf, precision: .float32)
+}
+
+/// Collects a request's tokens and finish reason.
+func collect(_ events: AsyncStream<BatchEngine.Event>) async -> ([Int32], BatchEngine.FinishReason?) {
+    var ids: [Int32] = [], reason: BatchEngine.FinishReason?
+    for await e in events {
+        switch e {
+        case .token(let t): ids.append(t)
+        case .finished(let r): reason = r
+        }
+    }
+    return (ids, reason)
+}
+
+@Suite struct BatchEngineTests {
+    let model = TinyServeModel.bundle.model
+    let prompts: [[Int32]] = [[5, 9, 14], [7], [3, 30, 31, 12, 8, 22, 40], [11, 11, 2, 19], [25, 6]]
+
+    @Test func concurrentGreedyRequestsEqualLoneGenerate() async throws {
+        let engine = BatchEngine(model: model, maxBatch: 4, maxQueue: 8)
+        defer { engine.shutDown() }
+        let n = 12
+        let streams = try prompts.map { try engine.submit(BatchEngine.Request(promptIds: $0, maxTokens: n)) }
+        var results: [[Int32]] = []
+        for s in streams {
+            let (ids, reason) = await collect(s)
+            #expect(reason == .length)
+            results.append(ids)
+        }
+        for (p, got) in zip(prompts, results) {
+            var o = GenerationOptions(model: model, maxNewTokens: n)
+            o.eosTokenId = nil
+            #expect(got == model.generate(prompts: [p], options: o)[0], "prompt \(p)")
+        }
+        let stats = engine.currentStats
+        #expect(stats.batchedSteps > 0 && stats.largestBatch >= 2 && stats.largestBatch <= 4, "\(stats)")
+        #expect(stats.finished == prompts.count)
+    }
+
+    @Test func endTokensAndStopStringsEndASequence() async throws {
+        let engine = BatchEngine(model: model, maxBatch: 2, maxQueue: 2)
+        defer { engine.shutDown() }
+        var o = GenerationOptions(model: model, maxNewTokens: 10)
+        o.eosTokenId = nil
+        let free = model.generate(prompts: [prompts[0]], options: o)[0]
+        // End at the third generated token's id: the stream stops at its first occurrence.
+        let end = free[2]
+        let (ids, reason) = await collect(try engine.submit(BatchEngine.Request(promptIds: prompts[0], maxTokens: 10, endIds: [end])))
+        #expect(reason == .stop)
+        #expect(ids == Array(free[...free.firstIndex(of: end)!]))
+        // A stop condition on the ids (here: the decoded "text" is the ids themselves).
+        let stop = StopStrings(["\(free[1])|"]) { $0.map { "\($0)|" }.joined() }
+        let (ids2, reason2) = await collect(try engine.submit(BatchEngine.Request(promptIds: prompts[0], maxTokens: 10, stop: stop)))
+        #expect(reason2 == .stop && ids2 == Array(free.prefix(2)))
+    }
+
+    @Test func fullQueueRefusesAndCancellationFreesTheSlot() async throws {
+        let engine = BatchEngine(model: model, maxBatch: 1, maxQueue: 1)
+        defer { engine.shutDown() }
+        let long = try engine.submit(BatchEngine.Request(promptIds: prompts[2], maxTokens: 400 - prompts[2].count))
+        // Let the first request take the slot, then fill the one waiting place.
+        while engine.currentStats.running == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let waiting = try engine.submit(BatchEngine.Request(promptIds: prompts[1], maxTokens: 3))
+        #expect(throws: BatchEngine.SubmitError.queueFull(1)) { try engine.submit(BatchEngine.Request(promptIds: prompts[0], maxTokens: 3)) }
+        // A consumer that stops listening cancels its request; the waiting one then runs.
+        let consumer = Task { await collect(long) }
+        consumer.cancel()
+        let (ids, reason) = await collect(waiting)
+        #expect(reason == .length && ids.count == 3)
+        #expect(engine.currentStats.cancelled == 1)
+        _ = await consumer.value
+    }
+
+    @Test func badRequestsAreRefused() {
+        let engine = BatchEngine(model: model, maxBatch: 1, maxQueue: 0)
+        defer { engine.shutDown() }
+        #expect(throws: BatchEngine.SubmitError.self) { try engine.submit(BatchEngine.Request(promptIds: [], maxTokens: 3)) }
+        #expect(throws: BatchEngine.SubmitError.self) { try engine.submit(BatchEngine.Request(promptIds: [1], maxTokens: 0)) }
+        #expect(throws: BatchEngine.SubmitError.self) {
+            try engine.submit(BatchEngine.Request(promptIds: [Int32(model.vocabularySize)], maxTokens: 3))
+        }
+    }
+}
+
+@Suite struct TextStreamTests {
+    /// A toy decoder: each id is one character of `alphabet`, id 0 an unfinished UTF-8 byte (U+FFFD alone).
+    static let alphabet = Array("\u{FFFD}abcdefgh<>/ é")
+    static func decode(_ ids: [Int32]) -> String {
+        var s = ""
+        for (i, id) in ids.enumerated() {
+            // An unfinished character decodes as U+FFFD only while it is last.
+            if id == 0 { if i == ids.count - 1 { s.append("\u{FFFD}") } } else { s.append(alphabet[Int(id)]) }
+        }
+        return s
+    }
+
+    @Test func deltasAddUpToTheTextAndHoldBackStopPrefixes() {
+        // "ab</" could begin the stop "</s>": it is held until it cannot, then cut.
+        var t = TextStream(stop: ["</s>"], decode: Self.decode)
+        let ids: [Int32] = [1, 2, 9, 11, 5, 9, 11, 4]  // a b < / e < / d
+        let deltas = ids.map { t.append($0) }
+        #expect(deltas == ["a", "b", "", "", "</e", "", "", "</d"])
+        #expect(deltas.joined() + t.finish() == "ab</e</d")
+        var u = TextStream(stop: ["</s>"], decode: Self.decode)
+        for id: Int32 in [1, 9, 11] { _ = u.append(id) }
+        #expect(u.finish() == "</")  // the held prefix is sent when the sequence ends without the stop
+        var w = TextStream(stop: ["</s>"], decode: { _ in "x</s>tail" })
+        #expect(w.append(1) == "x")
+        #expect(w.text == "x")
+    }
+
+    @Test func anUnfinishedCharacterIsHeldBack() {
+        var t = TextStream(stop: [], decode: Self.decode)
+        #expect(t.append(1) == "a")
+        #expect(t.append(0) == "")      // U+FFFD at the end: wait for the rest of the character
+        #expect(t.append(13) == "é")
+        #expect(t.finish() == "")
+    }
+}
