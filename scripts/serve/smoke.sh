@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The serving checks (scripts/test.sh runs them on the whole suite): ecom-serve on loopback, driven by the official
+# openai client (scripts/serve/client_check.py) and curl, for the tiny fixture model and, when ECOM_SMOLLM2_GGUF is
+# set, SmolLM2; greedy answers must equal ecom-generate's. Then the distiller against faulty endpoints
+# (distill_faults.sh) and against ecom-serve with SmolLM2 as a (weak but real) teacher.
+#   ECOM_BIN: the tools (default .build/debug); ECOM_PY: the serve venv's python (default: scripts/serve/venv.sh).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+bin="${ECOM_BIN:-$root/.build/debug}"
+py="${ECOM_PY:-$(bash "$here/venv.sh")}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/ecom-serve-smoke.XXXXXX")"
+server_pid=""
+stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
+trap 'stop_server; rm -rf "$work"' EXIT
+
+# start_server LOG ARGS...: starts ecom-serve on a free port and sets $base to its base URL.
+start_server() {
+  local log="$1"; shift
+  "$bin/ecom-serve" --port 0 "$@" > "$log" 2>&1 &
+  server_pid=$!
+  base=""
+  for _ in $(seq 1 600); do
+    base="$(grep -o 'base URL http://[0-9.:]*/v1' "$log" | head -n 1 | cut -d' ' -f3 || true)"
+    [ -n "$base" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; echo "serve smoke: ecom-serve exited" >&2; exit 1; }
+    sleep 0.2
+  done
+  [ -n "$base" ] || { cat "$log" >&2; echo "serve smoke: ecom-serve did not start" >&2; exit 1; }
+  echo "serve smoke: ecom-serve $* at $base" >&2
+}
+
+# expectations MODEL FILE N [--chat-flag]: ecom-generate's greedy answers for the client check's prompts.
+expectations() {
+  local model="$1" out="$2" n="$3" chatflag="$4"
+  local chat_prompt="What is the capital of France?" completion_prompt="Once upon a time"
+  local chat completion
+  chat="$(printf '{"prompt": %s}\n' "$("$py" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$chat_prompt")" \
+    | "$bin/ecom-generate" --model "$model" $chatflag --max-new-tokens "$n")"
+  completion="$(printf '{"prompt": %s}\n' "$("$py" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$completion_prompt")" \
+    | "$bin/ecom-generate" --model "$model" --max-new-tokens "$n")"
+  "$py" - "$out" "$n" "$chat_prompt" "$chat" "$completion_prompt" "$completion" <<'PY'
+import json, sys
+out, n, cp, c, pp, p = sys.argv[1:]
+json.dump({"max_tokens": int(n), "chat": {cp: json.loads(c)["completion"]}, "completion": {pp: json.loads(p)["completion"]}}, open(out, "w"))
+PY
+}
+
+# 1. The tiny fixture model (plain template: chat messages are joined, as ecom-generate without --chat sees them).
+tiny="$root/Tests/Fixtures/llama/tiny.gguf"
+expectations "$tiny" "$work/tiny-expect.json" 8 ""
+start_server "$work/tiny.log" --model "$tiny" --api-key test-key --max-body 65536 --context 256 --max-batch 4 --max-queue 16
+curl -sf "${base%/v1}/health" | grep -q '"status":"ok"' || { echo "serve smoke: curl /health failed" >&2; exit 1; }
+curl -sf -H "Authorization: Bearer test-key" "$base/chat/completions" \
+  -d '{"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "temperature": 0}' | grep -q '"chat.completion"' \
+  || { echo "serve smoke: curl chat/completions failed" >&2; exit 1; }
+curl -sN -H "Authorization: Bearer test-key" "$base/completions" \
+  -d '{"model": "tiny", "prompt": "hi", "max_tokens": 4, "temperature": 0, "stream": true}' | tail -n 2 | grep -q 'data: \[DONE\]' \
+  || { echo "serve smoke: curl streaming completions failed" >&2; exit 1; }
+"$py" "$here/client_check.py" "$base" test-key --expect "$work/tiny-expect.json" --max-body 65536 --context 256
+stop_server
+
+# 2. SmolLM2 (ChatML): chat answers equal ecom-generate --chat's.
+if [ -n "${ECOM_SMOLLM2_GGUF:-}" ]; then
+  expectations "$ECOM_SMOLLM2_GGUF" "$work/smol-expect.json" 6 "--chat"
+  start_server "$work/smol.log" --model "$ECOM_SMOLLM2_GGUF" --api-key test-key --context 512 --max-batch 8
+  "$py" "$here/client_check.py" "$base" test-key --expect "$work/smol-expect.json" --context 512
+  stop_server
+elif [ "${CI:-}" = "true" ]; then
+  echo "serve smoke: ECOM_SMOLLM2_GGUF is not set; CI needs it" >&2; exit 1
+else
+  echo "serve smoke: SmolLM2 not available: its checks are skipped" >&2
+fi
+echo "serve smoke: passed" >&2
