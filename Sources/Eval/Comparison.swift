@@ -154,9 +154,10 @@ public enum Comparisons {
         return c
     }
 
-    /// The loss curves of the tuned side: its LoRA adapter directory's metrics.jsonl, else its model directory's.
+    /// The loss curves of the tuned side: its LoRA adapter directory's metrics.jsonl, else its model directory's (none
+    /// for an evaluation through an endpoint).
     public static func trainingMetrics(_ config: EvalConfiguration?) -> [TrainingMetric] {
-        guard let config else { return [] }
+        guard let config, config.endpoint == nil else { return [] }
         if let lora = config.lora {
             let m = EvalReport.trainingMetrics(modelDirectory: URL(fileURLWithPath: lora))
             if !m.isEmpty { return m }
@@ -169,6 +170,8 @@ public enum Comparisons {
         var same = b
         same.modelFingerprint = a.modelFingerprint; same.loraFingerprint = a.loraFingerprint
         same.model = a.model; same.lora = a.lora
+        // An endpoint's URL and model name identify the model too; its API and prompts stay compared.
+        if var e = same.endpoint, let ae = a.endpoint { e.url = ae.url; e.model = ae.model; same.endpoint = e } else { same.endpoint = a.endpoint }
         return same.differences(from: a)
     }
 

@@ -7,6 +7,7 @@
 // - EvalConfiguration.swift: the settings that make results comparable, fingerprinted for resumption.
 // - PredictionStore.swift: DIR/predictions.jsonl, appended a line at a time; torn last lines ignored.
 // - Evaluator.swift: generation over the pending examples (parallel workers, batches), progress on stderr.
+// - EndpointEvaluator.swift: the same evaluation through an OpenAI-compatible server (EcomOpenAI's client).
 // - Progress.swift: the progress bar with ETA.
 // - Scoring.swift: per-task scores with EcomMetrics (paper metrics plus the CJK-aware Rouge-L), summary.json.
 // - Bootstrap.swift, ResampleScoring.swift: percentile bootstrap intervals of the scores (resamples rescored from

@@ -22,11 +22,32 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public var maxPromptTokens: Int
     public var uniNERMaxNewTokens: Int
     public var seed: UInt64
-    /// How prompts were rendered: "plain" (the papers' prompt text) or a chat template ("chatml").
+    /// How prompts were rendered: "plain" (the papers' prompt text) or a chat template ("chatml"); "server" when an
+    /// endpoint's chat API rendered the turns with the served model's own template.
     public var template: String
+    /// The OpenAI-compatible server that generated (nil: a local model, whose files the fingerprints name).
+    public var endpoint: EndpointIdentity?
+
+    /// What names an evaluation through an OpenAI-compatible server instead of model files.
+    public struct EndpointIdentity: Codable, Sendable, Equatable {
+        /// The API root (`http://127.0.0.1:8080/v1`).
+        public var url: String
+        /// The `model` of the requests.
+        public var model: String
+        /// "chat" (chat/completions with the examples' turns) or "completions" (the rendered prompt text).
+        public var api: String
+        /// The ChatML default system turn of completions prompts (nil: none).
+        public var systemPrompt: String?
+
+        public init(url: String, model: String, api: String, systemPrompt: String? = nil) {
+            self.url = url; self.model = model; self.api = api; self.systemPrompt = systemPrompt
+        }
+
+        enum CodingKeys: String, CodingKey { case url, model, api, systemPrompt = "system_prompt" }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case model, precision, beams, seed, template, lora
+        case model, precision, beams, seed, template, lora, endpoint
         case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint", loraFingerprint = "lora_fingerprint"
         case maxNewTokens = "max_new_tokens", maxPromptTokens = "max_prompt_tokens", uniNERMaxNewTokens = "uniner_max_new_tokens"
     }
@@ -34,15 +55,17 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public init(model: String, modelFingerprint: String, tokenizerFingerprint: String, precision: String = "float32",
                 beams: Int = 4, maxNewTokens: Int = 164, maxPromptTokens: Int = PromptEncoding.defaultMaxTokens,
                 uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0, template: String = "plain", lora: String? = nil,
-                loraFingerprint: String? = nil) {
+                loraFingerprint: String? = nil, endpoint: EndpointIdentity? = nil) {
         self.model = model; self.modelFingerprint = modelFingerprint; self.tokenizerFingerprint = tokenizerFingerprint
         self.lora = lora; self.loraFingerprint = loraFingerprint
         self.precision = precision; self.beams = beams; self.maxNewTokens = maxNewTokens; self.maxPromptTokens = maxPromptTokens
         self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed; self.template = template
+        self.endpoint = endpoint
     }
 
     /// Decodes eval-config.json; files written before chat templates existed have no "template" (they are "plain"),
-    /// and runs without a LoRA adapter (or from before adapters) have no "lora" and "lora_fingerprint".
+    /// runs without a LoRA adapter (or from before adapters) have no "lora" and "lora_fingerprint", and local runs no
+    /// "endpoint".
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(String.self, forKey: .model)
@@ -57,12 +80,13 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         template = try c.decodeIfPresent(String.self, forKey: .template) ?? "plain"
         lora = try c.decodeIfPresent(String.self, forKey: .lora)
         loraFingerprint = try c.decodeIfPresent(String.self, forKey: .loraFingerprint)
+        endpoint = try c.decodeIfPresent(EndpointIdentity.self, forKey: .endpoint)
     }
 
     public static let fileName = "eval-config.json"
 
     /// The settings that differ from `other`, as "name: old -> new" (the model and adapter paths alone are not
-    /// compared: a moved directory with the same files is the same model).
+    /// compared: a moved directory with the same files is the same model; an endpoint's URL and model name are).
     public func differences(from other: EvalConfiguration) -> [String] {
         var out: [String] = []
         func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name): \(b) -> \(a)") } }
@@ -76,6 +100,10 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         check("UniversalNER max new tokens", uniNERMaxNewTokens, other.uniNERMaxNewTokens)
         check("seed", seed, other.seed)
         check("prompt template", template, other.template)
+        check("endpoint", endpoint?.url ?? "none", other.endpoint?.url ?? "none")
+        check("endpoint model", endpoint?.model ?? "none", other.endpoint?.model ?? "none")
+        check("endpoint API", endpoint?.api ?? "none", other.endpoint?.api ?? "none")
+        check("default system prompt", endpoint?.systemPrompt ?? "none", other.endpoint?.systemPrompt ?? "none")
         return out
     }
 

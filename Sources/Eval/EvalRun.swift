@@ -1,13 +1,31 @@
 // One evaluation from start to report (what `ecom-eval` runs): load the model and examples, check the directory's
-// configuration, generate what is missing, score, write summary.json and report.html.
+// configuration, generate what is missing, score, write summary.json and report.html. The example selection, the
+// predictions directory and the scoring are shared with evaluations through an endpoint (EndpointEvaluator.swift).
 import EcomInstruct
 import EcomLoader
 import EcomModel
 import EcomTokenizer
 import Foundation
 
+/// What local and endpoint evaluations share: the examples asked for, the settings and where the results go.
+protocol EvalExampleRequest {
+    var ecomGPTDirectory: URL? { get }
+    var tasksFile: URL? { get }
+    var uniNERDirectory: URL? { get }
+    var uniNERFiles: [String]? { get }
+    var uniNERBalanced: Bool { get }
+    var title: String { get }
+    var supervised: SupervisedSplit? { get }
+    var limit: Int? { get }
+    var seed: UInt64 { get }
+    var settings: EvalSettings { get }
+    var outDirectory: URL { get }
+    var restart: Bool { get }
+    var bootstrap: BootstrapSettings { get }
+}
+
 /// What to evaluate and where.
-public struct EvalRunRequest: Sendable {
+public struct EvalRunRequest: Sendable, EvalExampleRequest {
     /// An HF directory (BLOOM or Llama) or a `.gguf` file.
     public var modelDirectory: URL
     /// A PEFT LoRA adapter directory merged into the model's weights (nil: none).
@@ -69,14 +87,11 @@ public enum EvalRun {
 
     /// Runs (or resumes) the evaluation. `log` receives human-readable notes (for stderr).
     public static func run(_ r: EvalRunRequest, log: (String) -> Void = { _ in }) throws -> EvalRunResult {
-        guard r.ecomGPTDirectory != nil || r.uniNERDirectory != nil else {
-            throw EvalError("nothing to evaluate: give an EcomGPT data directory (--ecomgpt) or a UniversalNER one (--uniner)")
-        }
+        try checkSelection(r)
         let s = r.settings
         guard s.beams >= 1, s.maxNewTokens >= 1, s.maxPromptTokens >= 1, s.uniNERMaxNewTokens >= 1, s.batchSize >= 1, s.workers >= 1 else {
             throw EvalError("beams, token limits, batch size and workers must be at least 1")
         }
-        if let limit = r.limit, limit < 1 { throw EvalError("the limit must be at least 1") }
         let isGGUF = ModelLoader.isGGUF(r.modelDirectory)
         let tokenizerURL = r.tokenizerFile ?? (isGGUF ? r.modelDirectory : r.modelDirectory.appendingPathComponent("tokenizer.json"))
         guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
@@ -96,6 +111,31 @@ public enum EvalRun {
             template: bundle.chatTemplate.kind.rawValue, lora: r.lora?.standardizedFileURL.path,
             loraFingerprint: try r.lora.map(Fingerprint.adapter))
 
+        let (items, tasks) = try examples(r)
+        let store = try openStore(r, config: config, items: items, log: log)
+        let stats = try Evaluator(model: model, tokenizer: tokenizer, chatTemplate: bundle.chatTemplate).run(items, store: store, settings: s)
+        var notes = [
+            "model: \(config.model) (\(model.architecture), \(model.parameterCount) parameters, weights \(precisionName), files \(config.modelFingerprint))",
+        ]
+        if let lora = config.lora, let f = config.loraFingerprint { notes.append("LoRA adapter merged: \(lora) (files \(f))") }
+        notes += [
+            "prompts: \(bundle.chatTemplate.kind == .plain ? "the papers' plain prompt text" : "rendered with the model's \(bundle.chatTemplate.kind.rawValue) chat template")",
+            "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
+        ]
+        return try finish(r, config: config, items: items, tasks: tasks, store: store, stats: stats, notes: notes,
+                          training: trainingMetrics(r))
+    }
+
+    /// Checks what a request selects: a source, and a limit of at least 1.
+    static func checkSelection(_ r: some EvalExampleRequest) throws {
+        guard r.ecomGPTDirectory != nil || r.uniNERDirectory != nil else {
+            throw EvalError("nothing to evaluate: give an EcomGPT data directory (--ecomgpt) or a UniversalNER one (--uniner)")
+        }
+        if let limit = r.limit, limit < 1 { throw EvalError("the limit must be at least 1") }
+    }
+
+    /// The request's examples (EcomGPT tasks, then UniversalNER sets) and their tasks in order.
+    static func examples(_ r: some EvalExampleRequest) throws -> (items: [EvalItem], tasks: [String]) {
         var items: [EvalItem] = []
         if let root = r.ecomGPTDirectory {
             items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed, supervised: r.supervised)
@@ -103,7 +143,12 @@ public enum EvalRun {
         if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit, files: r.uniNERFiles, balanced: r.uniNERBalanced) }
         var tasks: [String] = []
         for i in items where tasks.last != i.task { tasks.append(i.task) }
+        return (items, tasks)
+    }
 
+    /// Opens the output directory's predictions, checks them against `config` (a rerun with other settings is
+    /// refused unless the request restarts, which discards them) and records `config`.
+    static func openStore(_ r: some EvalExampleRequest, config: EvalConfiguration, items: [EvalItem], log: (String) -> Void) throws -> PredictionStore {
         let out = r.outDirectory
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let store = try PredictionStore(directory: out)
@@ -124,8 +169,14 @@ public enum EvalRun {
         try config.save(to: out)
         let resumed = items.filter { store.contains($0.key) }.count
         if resumed > 0 { log("eval: resuming: \(resumed) of \(items.count) examples already done") }
+        return store
+    }
 
-        let stats = try Evaluator(model: model, tokenizer: tokenizer, chatTemplate: bundle.chatTemplate).run(items, store: store, settings: s)
+    /// Scores the stored predictions of `items`, writes summary.json and report.html (`notes` first, then the
+    /// examples, the UniversalNER decoding, the intervals and what is left) and returns the result.
+    static func finish(_ r: some EvalExampleRequest, config: EvalConfiguration, items: [EvalItem], tasks: [String], store: PredictionStore,
+                       stats: EvalRunStats, notes head: [String], training: [TrainingMetric]) throws -> EvalRunResult {
+        let s = r.settings, out = r.outDirectory
         let byTask = EvalScoring.predictionsByTask(items: items, predictions: store.predictions)
         let (rows, average) = try Bootstrap.withIntervals(
             rows: try tasks.compactMap { t in try byTask[t].map { try EvalScoring.score(task: t, $0) } },
@@ -134,22 +185,14 @@ public enum EvalRun {
                                   examples: items.count, generatedThisRun: stats.generated, secondsThisRun: stats.seconds,
                                   bootstrap: r.bootstrap.resamples > 0 ? r.bootstrap : nil)
         try AtomicFile.write(summary.encoded(), to: out.appendingPathComponent(EvalSummary.fileName))
-        var notes = [
-            "model: \(config.model) (\(model.architecture), \(model.parameterCount) parameters, weights \(precisionName), files \(config.modelFingerprint))",
-        ]
-        if let lora = config.lora, let f = config.loraFingerprint { notes.append("LoRA adapter merged: \(lora) (files \(f))") }
-        notes += [
-            "prompts: \(bundle.chatTemplate.kind == .plain ? "the papers' plain prompt text" : "rendered with the model's \(bundle.chatTemplate.kind.rawValue) chat template")",
-            "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
-            "examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored",
-        ]
+        var notes = head
+        notes.append("examples per task: \(r.limit.map(String.init) ?? "all")\(r.supervised.map { " of the test part after the first \($0.trainCount) of a seeded shuffle (supervised split, seed \($0.seed))" } ?? ""); \(items.count) examples, \(store.predictions.count) predictions stored")
         if r.uniNERDirectory != nil { notes.append("UniversalNER prompts: greedy, up to \(s.uniNERMaxNewTokens) new tokens") }
         if r.bootstrap.resamples > 0 {
             notes.append("intervals: \(Bootstrap.describe(r.bootstrap))")
         }
         if stats.remaining > 0 { notes.append("incomplete: \(stats.remaining) examples not yet generated; rerun to finish") }
-        let html = EvalReport.html(title: r.title, notes: notes, rows: rows, average: average,
-                                   training: trainingMetrics(r))
+        let html = EvalReport.html(title: r.title, notes: notes, rows: rows, average: average, training: training)
         let reportURL = out.appendingPathComponent(EvalReport.fileName)
         try AtomicFile.write(Data(html.utf8), to: reportURL)
         return EvalRunResult(rows: rows, average: average, stats: stats, summary: summary,

@@ -1,7 +1,8 @@
 // Instruction records as chat conversations for models with a chat template (SmolLM2's ChatML): the prompt as the
 // user's turn and the answer as the assistant's, as the evaluator asks them (EcomGPT: one user turn; UniversalNER:
-// the released model's conversation, with the passage turn answered "I've read this text."). The loss covers the
-// assistant's tokens and its end-of-turn token only, as TRL's assistant-only loss and LLaMA-Factory's chat SFT do.
+// the released model's conversation, with the passage turn answered "I've read this text."; the dataset named in that
+// turn for records in UniversalNER's dataset-specific template). The loss covers the assistant's tokens and its
+// end-of-turn token only, as TRL's assistant-only loss and LLaMA-Factory's chat SFT do.
 import EcomTokenizer
 
 /// One turn of a record's conversation; assistant turns are what the model learns.
@@ -22,7 +23,8 @@ extension InstructionRecord {
             let types = candidateLabels ?? []
             var answers = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if answers.count < types.count { answers += Array(repeating: "[]", count: types.count - answers.count) }
-            var turns = [ChatTurn(role: "system", content: UniversalNERTemplate.system), ChatTurn(role: "user", content: "Text: \(input)"),
+            var turns = [ChatTurn(role: "system", content: UniversalNERTemplate.system),
+                         ChatTurn(role: "user", content: UniversalNERTemplate.passageTurn(passage: input, dataset: promptDataset)),
                          ChatTurn(role: "assistant", content: UniversalNERTemplate.readReply)]
             for (t, a) in zip(types, answers) {
                 turns += [ChatTurn(role: "user", content: UniversalNERTemplate.question(type: t)), ChatTurn(role: "assistant", content: a)]

@@ -1,5 +1,6 @@
 // The build pipeline behind `ecom-data build`: sources → primary and atomic records → filter → splits → record shards,
-// with the filter report and the review sample beside them.
+// with the filter report and the review sample beside them; already-built record shards (`--include`) mixed in as
+// they are.
 import Foundation
 
 public struct BuildOptions {
@@ -17,6 +18,13 @@ public struct BuildOptions {
     public var uniNERHeldOut: [String] = []
     /// Add the atomic-task generators' records (EcomGPT's Chain-of-Task); false keeps only the primary records.
     public var atomic = true
+    /// Render the UniversalNER sets' conversations (not those of held-out sets) in UniversalNER's dataset-specific
+    /// template, which names the dataset (``InstructionRecord/promptDataset``), as the paper's supervised multi-task
+    /// tuning does so that conflicting label definitions of different sets do not collide.
+    public var uniNERDatasetSpecific = false
+    /// Record-shard directories written by `ecom-data build` or the distiller, mixed in
+    /// (see ``DatasetBuilder/includedRecords(_:heldOut:ids:)``).
+    public var include: [URL] = []
     public var maxPerDataset: Int? = 800
     public var validationFraction = 0.05
     public var seed: UInt64 = 0
@@ -34,6 +42,8 @@ public struct BuildSummary: Codable, Sendable {
     public var filter: FilterReport
     public var capped: Int
     public var splits: [String: Int]
+    /// Records mixed in from `include` directories (counted in `splits` too).
+    public var included: Int
     public var shards: Int
     public var bytes: Int
     public var output: String
@@ -113,8 +123,40 @@ public enum DatasetBuilder {
         return ids
     }
 
+    /// Names each `.uniner` record's dataset in its conversation (UniversalNER's dataset-specific template), except
+    /// for records of `heldOut` tasks, which keep the released prompt that evaluation asks.
+    public static func namingDatasets(_ records: [InstructionRecord], heldOut: Set<String>) -> [InstructionRecord] {
+        records.map { r in
+            guard r.template == .uniner, !heldOut.contains(r.provenance.task) else { return r }
+            var named = r
+            named.promptDataset = r.provenance.dataset
+            return named
+        }
+    }
+
+    /// Every record of already-built record-shard directories (their manifests' shards, all splits), kept as they are:
+    /// their producer filtered and split them, and their templates (the plain UniversalNER one for distilled
+    /// conversations) are not changed. Only a record of a task in `heldOut` is moved to test, so that held-out tasks
+    /// never enter training. `ids` holds the ids already in the build; a repeated id is an error naming the directory.
+    public static func includedRecords(_ dirs: [URL], heldOut: Set<String>, ids: inout Set<String>) throws -> [InstructionRecord] {
+        var out: [InstructionRecord] = []
+        for dir in dirs {
+            for var r in try records(in: dir) {
+                guard ids.insert(r.id).inserted else {
+                    throw InstructError("\(dir.path): record '\(r.id)' is already in the build (the same data included twice?)")
+                }
+                if heldOut.contains(r.provenance.task) { r.provenance.split = .test }
+                out.append(r)
+            }
+        }
+        return out
+    }
+
     /// Runs the whole build into `out` and returns its summary.
     public static func build(_ o: BuildOptions, out: URL, progress: (String) -> Void) throws -> BuildSummary {
+        if let same = o.include.first(where: { $0.standardizedFileURL.path == out.standardizedFileURL.path }) {
+            throw InstructError("\(same.path): the output directory cannot also be included")
+        }
         var records: [InstructionRecord] = []
         var heldOut = o.heldOut
         if let e = o.ecomgpt {
@@ -128,10 +170,15 @@ public enum DatasetBuilder {
                 heldOut.insert("UniNER-" + name)
             }
         }
-        if let u = o.uniner { records += try uniNERRecords(u, negatives: o.negativeTypes, seed: o.seed, atomic: o.atomic, progress: progress) }
+        if let u = o.uniner {
+            let uni = try uniNERRecords(u, negatives: o.negativeTypes, seed: o.seed, atomic: o.atomic, progress: progress)
+            records += o.uniNERDatasetSpecific ? namingDatasets(uni, heldOut: heldOut) : uni
+        } else if o.uniNERDatasetSpecific {
+            throw InstructError("the dataset-specific UniversalNER template was asked for without a UniversalNER directory")
+        }
         var corpora: [RawCorpus] = []
         if !o.raw.isEmpty { corpora.append(try RawCorpus.load(o.raw)) }
-        if o.ecomgpt == nil && o.uniner == nil && o.raw.isEmpty && o.embeddedSampleWhenEmpty {
+        if o.ecomgpt == nil && o.uniner == nil && o.raw.isEmpty && o.include.isEmpty && o.embeddedSampleWhenEmpty {
             corpora.append(try RawCorpus.embeddedSample())
         }
         for c in corpora {
@@ -149,7 +196,11 @@ public enum DatasetBuilder {
         progress("filter: kept \(report.kept) of \(report.input) training candidates; \(evaluation.count) held-out records")
         var assigner = SplitAssigner(heldOut: heldOut, maxPerDataset: o.maxPerDataset, validationFraction: o.validationFraction, seed: o.seed)
         assigner.supervisedTrain = supervisedTrain
-        let (split, capped) = assigner.assign(kept + evaluation)
+        let (assigned, capped) = assigner.assign(kept + evaluation)
+        var ids = Set(assigned.map(\.id))
+        let included = try includedRecords(o.include, heldOut: heldOut, ids: &ids)
+        if !o.include.isEmpty { progress("include: \(included.count) records from \(o.include.count) directories") }
+        let split = assigned + included
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var shards: [ShardInfo] = []
         var counts: [String: Int] = [:]
@@ -167,8 +218,8 @@ public enum DatasetBuilder {
         try writeAtomically(try enc.encode(report), to: out.appendingPathComponent(reportFile))
         try writeAtomically(Data(RecordFilter.reviewText(review).utf8), to: out.appendingPathComponent(reviewFile))
         try ShardManifest(kind: .records, compressionLevel: 3, shards: shards, notes: counts).write(to: out)
-        return BuildSummary(sourceRecords: sourceCount, filter: report, capped: capped, splits: counts, shards: shards.count,
-                            bytes: shards.reduce(0) { $0 + $1.bytes }, output: out.path)
+        return BuildSummary(sourceRecords: sourceCount, filter: report, capped: capped, splits: counts, included: included.count,
+                            shards: shards.count, bytes: shards.reduce(0) { $0 + $1.bytes }, output: out.path)
     }
 
     /// Every record of a record-shard directory in file order (one split, or all).
@@ -198,9 +249,10 @@ public enum DatasetBuilder {
             var by: [String: [String: Int]] = [:]
             for r in try records(in: dir) {
                 let p = r.provenance
+                let template = r.template.rawValue + (r.template == .uniner && r.promptDataset != nil ? " (dataset-specific)" : "")
                 for (k, v) in [("dataset", p.dataset), ("task", p.task), ("task_type", p.taskType),
                                ("atomic_kind", p.atomicKind ?? "none"), ("language", p.language), ("split", p.split.rawValue),
-                               ("template", r.template.rawValue)] {
+                               ("template", template)] {
                     by[k, default: [:]][v, default: 0] += 1
                 }
             }

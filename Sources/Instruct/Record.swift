@@ -65,19 +65,24 @@ public struct InstructionRecord: Codable, Sendable, Equatable {
     public var labelSeparator: String
     /// Where the record came from.
     public var provenance: Provenance
+    /// The dataset a `.uniner` record's conversation names (UniversalNER's dataset-specific template, see
+    /// ``UniversalNERTemplate/passageTurn(passage:dataset:)``); nil, and absent from the JSON as in records written
+    /// before it existed: the plain released conversation. Other templates ignore it.
+    public var promptDataset: String?
 
     public init(id: String, taskDescription: String, prompt: String, input: String, candidateLabels: [String]? = nil,
                 outputConstraints: String? = nil, output: String, template: TemplateKind, labelSeparator: String = ", ",
-                provenance: Provenance) {
+                provenance: Provenance, promptDataset: String? = nil) {
         self.id = id; self.taskDescription = taskDescription; self.prompt = prompt; self.input = input
         self.candidateLabels = candidateLabels; self.outputConstraints = outputConstraints; self.output = output
         self.template = template; self.labelSeparator = labelSeparator; self.provenance = provenance
+        self.promptDataset = promptDataset
     }
 
     enum CodingKeys: String, CodingKey {
         case id, prompt, input, output, template, provenance
         case taskDescription = "task_description", candidateLabels = "candidate_labels"
-        case outputConstraints = "output_constraints", labelSeparator = "label_sep"
+        case outputConstraints = "output_constraints", labelSeparator = "label_sep", promptDataset = "prompt_dataset"
     }
 }
 

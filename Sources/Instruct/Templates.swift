@@ -83,18 +83,27 @@ public enum EcomGPTTemplate {
 /// UniversalNER's conversation (FastChat vicuna_v1.1: system, then "USER: m ASSISTANT: a</s>" turns separated by one
 /// space after user turns and "</s>" after assistant turns). The first user turn is "Text: {passage}", answered
 /// "I've read this text."; then one "What describes {type} in the text?" turn per entity type, answered with a JSON list.
+/// The dataset-specific variant (supervised multi-task tuning) names the dataset in the first user turn.
 public enum UniversalNERTemplate {
     public static let system = "A virtual assistant answers questions from a user based on the provided text."
     public static let readReply = "I've read this text."
 
     public static func question(type: String) -> String { "What describes \(type) in the text?" }
 
-    /// All types of a passage in one conversation: `types[i]` answered by `answers[i]` (a JSON list as text).
-    /// Every assistant turn and its "</s>" is a response segment.
-    public static func render(passage: String, types: [String], answers: [String]) -> RenderedExample {
+    /// The first user turn: "Text: {passage}", or with a dataset name the dataset-specific template's
+    /// "Dataset: {name} \nText: {passage}" (a space, then a line break).
+    // Provenance: Zhou et al. 2023, UniversalNER (arXiv:2308.03279), §4 supervised multi-task, Figure 3's
+    // "dataset-specific instruction tuning template": "User: Dataset: D \n Text: X_passage".
+    public static func passageTurn(passage: String, dataset: String? = nil) -> String {
+        dataset.map { "Dataset: \($0) \nText: \(passage)" } ?? "Text: \(passage)"
+    }
+
+    /// All types of a passage in one conversation: `types[i]` answered by `answers[i]` (a JSON list as text), the
+    /// dataset named in the first turn when `dataset` is given. Every assistant turn and its "</s>" is a response segment.
+    public static func render(passage: String, types: [String], answers: [String], dataset: String? = nil) -> RenderedExample {
         precondition(types.count == answers.count, "one answer per entity type")
         var segs: [RenderedExample.Segment] = [
-            .init("\(system) USER: Text: \(passage) ASSISTANT:", isResponse: false),
+            .init("\(system) USER: \(passageTurn(passage: passage, dataset: dataset)) ASSISTANT:", isResponse: false),
             .init(" \(readReply)</s>", isResponse: true),
         ]
         for (t, a) in zip(types, answers) {
@@ -109,12 +118,13 @@ public enum UniversalNERTemplate {
         "\(system) USER: Text: \(passage) ASSISTANT: \(readReply)</s>USER: \(question(type: type)) ASSISTANT:"
     }
 
-    /// A `.uniner` record: `candidateLabels` are the types and `output` holds one JSON list per line.
+    /// A `.uniner` record: `candidateLabels` are the types and `output` holds one JSON list per line; the dataset
+    /// named when the record has a `promptDataset`.
     public static func render(_ r: InstructionRecord) -> RenderedExample {
         let types = r.candidateLabels ?? []
         var answers = r.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if answers.count < types.count { answers += Array(repeating: "[]", count: types.count - answers.count) }
-        return render(passage: r.input, types: types, answers: Array(answers.prefix(types.count)))
+        return render(passage: r.input, types: types, answers: Array(answers.prefix(types.count)), dataset: r.promptDataset)
     }
 }
 

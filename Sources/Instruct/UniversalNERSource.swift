@@ -23,6 +23,10 @@ public struct UniversalNERPassage: Sendable, Equatable {
     public var passage: String
     public var types: [String]
     public var spans: [[String]]
+
+    public init(dataset: String, passage: String, types: [String], spans: [[String]]) {
+        self.dataset = dataset; self.passage = passage; self.types = types; self.spans = spans
+    }
 }
 
 public enum UniversalNERSource {

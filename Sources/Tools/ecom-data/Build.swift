@@ -7,7 +7,7 @@ import Foundation
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build instruction records from EcomGPT task folders, UniversalNER files and raw JSON Lines.",
-        discussion: "With no source, builds from the raw sample embedded in the library. Prints a JSON summary.")
+        discussion: "With no source (and nothing --include'd), builds from the raw sample embedded in the library. Prints a JSON summary.")
 
     @Option(help: "EcomGPT data directory (<Dataset>/tasks/<task>/{meta-info.json,test.json}).") var ecomgpt: String?
     @Option(help: "UniversalNER directory of conversation JSON files.") var uniner: String?
@@ -23,6 +23,11 @@ struct Build: ParsableCommand {
     @Option(name: .customLong("uniner-held-out"), parsing: .upToNextOption,
             help: "UniversalNER sets (file names without .json, e.g. CrossNER_AI) kept out of training (test only).") var uniNERHeldOut: [String] = []
     @Flag(name: .customLong("no-atomic"), help: "Leave out the atomic-task generators' records (primary records only).") var noAtomic = false
+    @Flag(name: .customLong("uniner-dataset-specific"), help: ArgumentHelp(
+        "Render the UniversalNER sets' conversations in UniversalNER's dataset-specific template (the dataset named in the first user turn, as the paper's supervised multi-task tuning; held-out sets and included records keep the released prompt).")) var uniNERDatasetSpecific = false
+    @Option(name: .customLong("include"), help: ArgumentHelp(
+        "A record-shard directory (written by ecom-data build or ecom-distill) whose records are mixed in as they are, keeping their splits (repeatable).",
+        valueName: "dir")) var include: [String] = []
     @Option(name: .customLong("max-per-dataset"), help: "Cap per task and atomic kind (0: no cap).") var maxPerDataset = 800
     @Option(help: "Seed of every sampling step.") var seed: UInt64 = 0
     @Option(name: .customLong("shard-mb"), help: "Target shard size in MiB.") var shardMB = 64
@@ -47,6 +52,8 @@ struct Build: ParsableCommand {
             if supervisedTasks != nil && supervisedSplit == nil { throw InstructError("--supervised-tasks needs --supervised-split") }
             o.uniNERHeldOut = uniNERHeldOut
             o.atomic = !noAtomic
+            o.uniNERDatasetSpecific = uniNERDatasetSpecific
+            o.include = include.map { URL(fileURLWithPath: $0) }
             o.maxPerDataset = maxPerDataset > 0 ? maxPerDataset : nil
             o.seed = seed
             o.shardBytes = max(1, shardMB) << 20

@@ -1,4 +1,5 @@
-// ecom-eval: evaluate a model on EcomGPT's held-out tasks and UniversalNER's sets; table, predictions, summary, report.
+// ecom-eval: evaluate a model (or an OpenAI-compatible server) on EcomGPT's held-out tasks and UniversalNER's sets;
+// table, predictions, summary, report.
 import ArgumentParser
 import EcomEval
 import EcomInstruct
@@ -8,12 +9,12 @@ import EcomTensor
 import Foundation
 
 @main
-struct EcomEvalCommand: ParsableCommand {
+struct EcomEvalCommand: AsyncParsableCommand {
     /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
-    /// ones), then the arguments are parsed and the command run.
-    static func main() {
+    /// ones), then the arguments are parsed and the command run (`run` is async: evaluation through an endpoint).
+    static func main() async {
         BLASCore.reexecWithBetterCoreIfNeeded()
-        main(nil)
+        await main(nil)
     }
 
     static let configuration = CommandConfiguration(
@@ -22,16 +23,24 @@ struct EcomEvalCommand: ParsableCommand {
         subcommands: [Run.self, Compare.self, RandomModelCommand.self], defaultSubcommand: Run.self)
 }
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Generate, score and report (resumes a partly finished evaluation in --out).",
         discussion: """
         Writes OUT/predictions.jsonl (one object per example, appended as examples finish), OUT/summary.json and \
         OUT/report.html, and prints the table (each score with its 95% percentile bootstrap interval). Rerunning \
-        with the same model and settings skips finished examples; other settings are refused unless --restart.
+        with the same model and settings skips finished examples; other settings are refused unless --restart. \
+        With --endpoint instead of --model, an OpenAI-compatible server generates (greedy only: compare with local \
+        runs made with --beams 1).
         """)
-    @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json; metrics.jsonl for the loss curve) or a .gguf file.") var model: String
+    @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json; metrics.jsonl for the loss curve) or a .gguf file.") var model: String?
+    @Option(help: ArgumentHelp("Evaluate through an OpenAI-compatible server instead of --model: its API root (e.g. http://127.0.0.1:8080/v1).", valueName: "url")) var endpoint: String?
+    @Option(name: .customLong("endpoint-model"), help: ArgumentHelp("With --endpoint: the requests' model name.", valueName: "name")) var endpointModel: String?
+    @Option(name: .customLong("endpoint-api"), help: ArgumentHelp("With --endpoint: chat (chat/completions with the examples' turns; the server renders them) or completions (the prompt text rendered here with --template).", valueName: "api")) var endpointAPI = "chat"
+    @Option(name: .customLong("api-key-env"), help: ArgumentHelp("With --endpoint: the environment variable holding the API key (sent as a bearer token).", valueName: "var")) var apiKeyEnv: String?
+    @Option(help: "With --endpoint: requests in flight at once.") var concurrency = 4
+    @Option(name: .customLong("template-model"), help: ArgumentHelp("With --endpoint-api completions: a local copy of the served model (HF directory or .gguf) whose chat template renders the prompts, default system turn included, as a local evaluation of it does.", valueName: "model")) var templateModel: String?
     @Option(help: ArgumentHelp("A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights; its files are part of the settings a rerun must match.", valueName: "dir")) var lora: String?
     @Option(help: "tokenizer.json (default: the model's).") var tokenizer: String?
     @Option(help: "Prompt template: chatml or plain (default: the model's chat template when it has one, else the papers' plain prompts).") var template: String?
@@ -44,9 +53,9 @@ struct Run: ParsableCommand {
         "Evaluate only the examples a supervised build (ecom-data build --supervised-split N --seed S) held back: each task's examples after the first N of the seeded shuffle (give the build's seed as --seed).",
         valueName: "N")) var supervisedSplit: Int?
     @Option(help: "Examples per task (default: all).") var limit: Int?
-    @Option(help: "Beam search beams for EcomGPT prompts (1: greedy).") var beams = 4
+    @Option(help: "Beam search beams for EcomGPT prompts (1: greedy; default 4, and 1 with --endpoint, which can only decode greedily).") var beams: Int?
     @Option(help: "New tokens at most for EcomGPT prompts.") var maxNewTokens = 164
-    @Option(help: "Prompt tokens at most (prompts are truncated from the left).") var maxPromptTokens = PromptEncoding.defaultMaxTokens
+    @Option(help: "Prompt tokens at most (prompts are truncated from the left; with --endpoint they are sent whole and only counted).") var maxPromptTokens = PromptEncoding.defaultMaxTokens
     @Option(help: "New tokens at most for UniversalNER prompts (greedy).") var uninerMaxNewTokens = 256
     @Option(help: "Seed of the classification candidates' sampling (and of --supervised-split's shuffle).") var seed: UInt64 = 0
     @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
@@ -61,7 +70,16 @@ struct Run: ParsableCommand {
     @Option(help: "The report's title.") var title = "Ecom evaluation"
     @Option(help: "Output directory.") var out: String
 
-    func run() throws {
+    func run() async throws {
+        if endpoint != nil {
+            guard model == nil else { throw ValidationError("give --model or --endpoint, not both") }
+            return try await runEndpoint()
+        }
+        guard let model else { throw ValidationError("give --model (a model directory or .gguf file) or --endpoint (an OpenAI-compatible server)") }
+        for (name, given) in [("--endpoint-model", endpointModel != nil), ("--api-key-env", apiKeyEnv != nil), ("--template-model", templateModel != nil)]
+        where given {
+            throw ValidationError("\(name) needs --endpoint")
+        }
         let p = try ModelBundle.weights(named: weights)
         let forced = try ModelBundle.template(named: template)
         func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
@@ -85,7 +103,7 @@ struct Run: ParsableCommand {
         r.restart = restart
         guard resamples >= 0 else { throw ValidationError("--resamples must not be negative") }
         r.bootstrap = BootstrapSettings(resamples: resamples, seed: bootstrapSeed)
-        r.settings.beams = beams
+        r.settings.beams = beams ?? 4
         r.settings.maxNewTokens = maxNewTokens
         r.settings.maxPromptTokens = maxPromptTokens
         r.settings.uniNERMaxNewTokens = uninerMaxNewTokens
@@ -93,8 +111,67 @@ struct Run: ParsableCommand {
         r.settings.threadsPerWorker = threads
         r.settings.batchSize = batchSize
         r.settings.showProgress = !quiet
-        // Errors (EvalError and the libraries' own) name the file or setting; ArgumentParser prints them and exits 1.
-        let result = try EvalRun.run(r) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        printResult(try EvalRun.run(r, log: logLine))
+    }
+
+    /// Evaluation through an OpenAI-compatible server: the same examples, files and scores; options that name local
+    /// files or decoding the API cannot do are errors.
+    func runEndpoint() async throws {
+        guard let endpoint, let base = URL(string: endpoint), let scheme = base.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              base.host != nil else {
+            throw ValidationError("--endpoint must be an http(s) URL, the API root (e.g. http://127.0.0.1:8080/v1), got '\(endpoint ?? "")'")
+        }
+        guard let endpointModel, !endpointModel.isEmpty else { throw ValidationError("--endpoint needs --endpoint-model NAME (the requests' model)") }
+        guard let api = EndpointAPI(rawValue: endpointAPI) else {
+            throw ValidationError("--endpoint-api must be chat or completions, got '\(endpointAPI)'")
+        }
+        for (name, given) in [("--lora", lora != nil), ("--tokenizer", tokenizer != nil), ("--weights", weights != nil)] where given {
+            throw ValidationError("\(name) names local model files: it does not apply with --endpoint")
+        }
+        if let beams, beams != 1 {
+            throw ValidationError("--beams \(beams): beam search cannot be asked of an endpoint (greedy only); use --beams 1, and --beams 1 locally to compare")
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if api == .chat && (template != nil || templateModel != nil) {
+            throw ValidationError("--template and --template-model apply to --endpoint-api completions: with chat the server renders the turns with its own template")
+        }
+        let chat = try EndpointTarget.completionsTemplate(model: templateModel.map { URL(fileURLWithPath: $0) },
+                                                          force: ModelBundle.template(named: template))
+        var key: String?
+        if let apiKeyEnv {
+            guard let value = ProcessInfo.processInfo.environment[apiKeyEnv], !value.isEmpty else {
+                throw ValidationError("--api-key-env \(apiKeyEnv): the environment variable is not set (or empty)")
+            }
+            key = value
+        }
+        let target = EndpointTarget(baseURL: base, apiKey: key, model: endpointModel, api: api, template: chat,
+                                    concurrency: concurrency, log: { logLine($0) })
+        func url(_ s: String?) -> URL? { s.map { URL(fileURLWithPath: $0) } }
+        var r = EndpointEvalRequest(target: target, outDirectory: URL(fileURLWithPath: out))
+        r.ecomGPTDirectory = url(ecomgpt)
+        r.uniNERDirectory = url(uniner)
+        r.tasksFile = url(tasks)
+        r.limit = limit
+        r.uniNERFiles = uninerFiles.isEmpty ? nil : uninerFiles
+        r.uniNERBalanced = uninerBalanced
+        r.title = title
+        if let n = supervisedSplit {
+            guard n >= 0 else { throw ValidationError("--supervised-split must not be negative") }
+            r.supervised = SupervisedSplit(trainCount: n, seed: seed)
+        }
+        r.seed = seed
+        r.restart = restart
+        guard resamples >= 0 else { throw ValidationError("--resamples must not be negative") }
+        r.bootstrap = BootstrapSettings(resamples: resamples, seed: bootstrapSeed)
+        r.settings.maxNewTokens = maxNewTokens
+        r.settings.maxPromptTokens = maxPromptTokens
+        r.settings.uniNERMaxNewTokens = uninerMaxNewTokens
+        r.settings.showProgress = !quiet
+        printResult(try await EvalRun.run(r, log: logLine))
+    }
+
+    /// The table on standard output, the run's counts and the report's path on standard error.
+    func printResult(_ result: EvalRunResult) {
         print(result.table, terminator: "")
         let st = result.stats
         FileHandle.standardError.write(Data("""
@@ -102,6 +179,12 @@ struct Run: ParsableCommand {
             eval: report: \(result.reportURL.path)\n
             """.utf8))
     }
+}
+
+/// A note on standard error (errors, EvalError and the libraries' own, name the file or setting; ArgumentParser
+/// prints them and exits 1).
+@Sendable func logLine(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 struct RandomModelCommand: ParsableCommand {
