@@ -17,9 +17,13 @@ let package = Package(
         .library(name: "EcomMetrics", targets: ["EcomMetrics"]),
         .library(name: "EcomEval", targets: ["EcomEval"]),
         .library(name: "EcomLoader", targets: ["EcomLoader"]),
+        .library(name: "EcomOpenAI", targets: ["EcomOpenAI"]),
+        .library(name: "EcomDistill", targets: ["EcomDistill"]),
+        .library(name: "EcomServe", targets: ["EcomServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libzstd-dev; installed by scripts/setup.sh).
@@ -48,8 +52,18 @@ let package = Package(
         .target(name: "EcomLoader", dependencies: ["EcomModel", "EcomTokenizer"], path: "Sources/Loader"),
         // The evaluation harness needs the model, the prompts, the tokenizer and the metrics: the one library on all of them.
         .target(
-            name: "EcomEval", dependencies: ["EcomModel", "EcomLoader", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor"],
+            name: "EcomEval", dependencies: ["EcomModel", "EcomLoader", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTensor", "EcomOpenAI"],
             path: "Sources/Eval"),
+
+        // OpenAI's HTTP API (chat/completions, completions, models): request and response types, errors, server-sent
+        // events and a retrying client; Foundation only (FoundationNetworking on Linux).
+        .target(name: "EcomOpenAI", path: "Sources/OpenAI"),
+        // UniversalNER's targeted distillation: passages → teacher answers (EcomOpenAI) → `.uniner` records (EcomInstruct).
+        .target(name: "EcomDistill", dependencies: ["EcomOpenAI", "EcomInstruct", "EcomTokenizer"], path: "Sources/Distill"),
+
+        // The OpenAI-compatible service (continuous batching, the API's routes) without sockets; Hummingbird only in
+        // the ecom-serve tool.
+        .target(name: "EcomServe", dependencies: ["EcomOpenAI", "EcomModel", "EcomLoader", "EcomTokenizer"], path: "Sources/Serve"),
 
         // Tools: thin @main commands composing the libraries; EcomToolSupport holds their shared input/output code.
         .target(
@@ -77,6 +91,16 @@ let package = Package(
             dependencies: ["EcomEval", "EcomInstruct", "EcomLoader", "EcomModel", "EcomTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-eval"),
         .executableTarget(
+            name: "ecom-distill",
+            dependencies: ["EcomDistill", "EcomOpenAI", "EcomInstruct", "EcomTokenizer", "EcomLoader", "EcomModel",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-distill"),
+        .executableTarget(
+            name: "ecom-serve",
+            dependencies: ["EcomServe", "EcomOpenAI", "EcomLoader", "EcomTensor", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/ecom-serve"),
+        .executableTarget(
             name: "ecom-metrics",
             dependencies: ["EcomToolSupport", "EcomMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/ecom-metrics"),
@@ -103,7 +127,13 @@ let package = Package(
             name: "InstructTests", dependencies: ["EcomInstruct", "CZstd", "EcomTestSupport"],
             path: "Tests/InstructTests"),
         .testTarget(
-            name: "EvalTests", dependencies: ["EcomEval", "EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomTestSupport"],
+            name: "EvalTests", dependencies: ["EcomEval", "EcomModel", "EcomInstruct", "EcomMetrics", "EcomTokenizer", "EcomOpenAI", "EcomTestSupport"],
             path: "Tests/EvalTests"),
+        .testTarget(
+            name: "DistillTests", dependencies: ["EcomDistill", "EcomOpenAI", "EcomInstruct", "EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/DistillTests"),
+        .testTarget(
+            name: "ServeTests", dependencies: ["EcomServe", "EcomOpenAI", "EcomLoader", "EcomModel", "EcomTokenizer", "EcomTestSupport"],
+            path: "Tests/ServeTests"),
     ]
 )

@@ -8,7 +8,7 @@ struct EcomData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecom-data",
         abstract: "Build, inspect, print and pack EcomGPT-style instruction data stored as zstd shards.",
-        subcommands: [Build.self, Inspect.self, Cat.self, Pack.self])
+        subcommands: [Build.self, Inspect.self, Cat.self, Pack.self, Passages.self])
 }
 
 /// Progress lines on standard error.
