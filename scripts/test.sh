@@ -30,3 +30,16 @@ if [ $# -eq 0 ]; then
     echo "test: scale-out smoke skipped: its venv could not be made (scripts/scale-out/venv.sh)" >&2
   fi
 fi
+# The serving path (ecom-serve, ecom-distill, ecom-eval's endpoint client; Docs/CLI.md): scripts/serve/smoke.sh drives
+# ecom-serve with the official openai client and curl, and the distiller against faulty and real teachers. Whole
+# suite only; outside CI it is skipped when its venv cannot be made (no registry).
+if [ $# -eq 0 ]; then
+  if py="$(bash scripts/serve/venv.sh)"; then
+    ECOM_PY="$py" ECOM_BIN="$root/.build/debug" bash scripts/serve/smoke.sh
+  elif [ "${CI:-}" = "true" ]; then
+    echo "test: the serve venv could not be made (scripts/serve/venv.sh); CI needs it" >&2
+    exit 1
+  else
+    echo "test: serve smoke skipped: its venv could not be made (scripts/serve/venv.sh)" >&2
+  fi
+fi

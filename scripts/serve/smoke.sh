@@ -61,11 +61,54 @@ curl -sN -H "Authorization: Bearer test-key" "$base/completions" \
 "$py" "$here/client_check.py" "$base" test-key --expect "$work/tiny-expect.json" --max-body 65536 --context 256
 stop_server
 
-# 2. SmolLM2 (ChatML): chat answers equal ecom-generate --chat's.
+# 1b. ecom-eval through the endpoint gives local evaluation's completions (greedy), on one example of each EcomGPT task.
+data="${ECOM_SHARED_DATA:-$root/../shared/data}"
+if [ -d "$data/ecomgpt" ]; then
+  start_server "$work/tiny-eval.log" --model "$tiny" --context 4096 --max-batch 4
+  flags=(--ecomgpt "$data/ecomgpt" --limit 1 --max-new-tokens 8 --resamples 0 --quiet)
+  "$bin/ecom-eval" --model "$tiny" "${flags[@]}" --beams 1 --out "$work/eval-local" > /dev/null
+  "$bin/ecom-eval" --endpoint "$base" --endpoint-model tiny "${flags[@]}" --out "$work/eval-endpoint" > /dev/null
+  "$py" - "$work/eval-local/predictions.jsonl" "$work/eval-endpoint/predictions.jsonl" <<'PY'
+import json, sys
+def load(p):
+    return {(r["task"], r["id"]): r for r in map(json.loads, open(p))}
+local, remote = load(sys.argv[1]), load(sys.argv[2])
+assert local.keys() == remote.keys(), (sorted(local), sorted(remote))
+compared = [k for k in local if local[k].get("truncated_tokens", 0) == 0]
+bad = [k for k in compared if (local[k]["completion"], local[k]["prediction"]) != (remote[k]["completion"], remote[k]["prediction"])]
+print(f"serve smoke: ecom-eval --endpoint vs local: {len(compared)} untruncated examples compared, {len(bad)} differ", file=sys.stderr)
+assert compared and not bad, [(k, local[k]["completion"], remote[k]["completion"]) for k in bad]
+PY
+  stop_server
+elif [ "${CI:-}" = "true" ]; then
+  echo "serve smoke: $data/ecomgpt is missing; CI needs the shared data" >&2; exit 1
+else
+  echo "serve smoke: no shared data at $data: the endpoint evaluation check is skipped" >&2
+fi
+
+# 2. The distiller against faulty teachers (refusing, flaky, garbage, dying): retries, counts, nothing lost.
+ECOM_BIN="$bin" bash "$here/distill_faults.sh"
+
+# 3. SmolLM2 (ChatML): chat answers equal ecom-generate --chat's; then SmolLM2 as the teacher of ecom-distill, end to
+#    end (two short passages, short answers: a weak teacher, so the check is that the run completes, answers are
+#    parsed and counted, and the records are Instruct shards that ecom-data reads).
 if [ -n "${ECOM_SMOLLM2_GGUF:-}" ]; then
   expectations "$ECOM_SMOLLM2_GGUF" "$work/smol-expect.json" 6 "--chat"
   start_server "$work/smol.log" --model "$ECOM_SMOLLM2_GGUF" --api-key test-key --context 512 --max-batch 8
   "$py" "$here/client_check.py" "$base" test-key --expect "$work/smol-expect.json" --context 512
+  cat > "$work/passages.jsonl" <<'JSONL'
+{"text": "Apple released the iPhone 15 in California in September 2023."}
+{"text": "Nike opened a new store in Berlin, Germany, selling Air Max running shoes."}
+JSONL
+  ECOM_DISTILL_KEY=test-key "$bin/ecom-distill" --teacher "$base" --teacher-model smollm2 --api-key-env ECOM_DISTILL_KEY \
+    --input "$work/passages.jsonl" --out "$work/distilled" --tokenizer "$ECOM_SMOLLM2_GGUF" --max-tokens 48 --concurrency 2
+  "$py" - "$work/distilled/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("serve smoke: distilled by SmolLM2:", json.dumps(s, sort_keys=True)[:600], file=sys.stderr)
+assert s.get("chunks") == 2, s
+PY
+  "$bin/ecom-data" inspect "$work/distilled" > /dev/null
   stop_server
 elif [ "${CI:-}" = "true" ]; then
   echo "serve smoke: ECOM_SMOLLM2_GGUF is not set; CI needs it" >&2; exit 1

@@ -152,7 +152,8 @@ public struct WeightMatrix: @unchecked Sendable {
     ///
     /// Float32: one or two input rows (decoding) run our GEMV, which reads each weight once, splitting output rows over
     /// ``ComputeThreads``; more rows run BLAS sgemm. 16-bit weights run EcomTensor's `HalfMatmulKernel.linear`
-    /// (AVX2/F16C widening in registers for few rows, panels widened for sgemm from 16 rows).
+    /// (AVX2/F16C widening in registers for few rows, panels widened for sgemm from 16 rows; GGUF blocks: see
+    /// ``QuantizedMatmulKernel``).
     public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil) {
         let xs = xStride ?? columns
         if n == 0 { return }
