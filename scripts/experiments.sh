@@ -12,9 +12,12 @@
 #   4. atomic tasks (Chain-of-Task): setting 1 without the atomic-task records, same budget (compare with 1);
 #   5. UniversalNER: tune on the CrossNER literature, music, politics, science and MIT restaurant sets (conversation
 #      format, negative type sampling), evaluate zero-shot on CrossNER_AI with the released prompt and evaluator, on
-#      a sample half of whose questions name entities (ecom-eval --uniner-balanced).
+#      a sample half of whose questions name entities (ecom-eval --uniner-balanced);
+#   6. UniversalNER with its dataset-specific format: setting 5 with the training sets' conversations naming their
+#      dataset (ecom-data build --uniner-dataset-specific), evaluated with the released plain prompt (compare with 5;
+#      the base model's evaluation is setting 5's, copied when runs/exp5 has it).
 # The from-scratch `tiny` runs of earlier issues are kept as the floor: scripts/lib/main_tiny.sh.
-# Usage: scripts/experiments.sh [1|2|3|4|5|all]   (default: all, one after another; running again resumes)
+# Usage: scripts/experiments.sh [1|2|3|4|5|6|all]   (default: all, one after another; running again resumes)
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_EXP_DIR (runs), ECOM_EXP_TRAIN_SECONDS (training budget per
 # run, 600), ECOM_EXP_EVAL_LIMIT (examples per EcomGPT task, 50), ECOM_EXP_UNINER_LIMIT (CrossNER_AI questions, 400),
 # ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2), ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0),
@@ -27,7 +30,7 @@ source "$root/scripts/lib/train_budget.sh"
 # shellcheck source=scripts/lib/backbone.sh
 source "$root/scripts/lib/backbone.sh"
 which="${1:-all}"
-case "$which" in 1|2|3|4|5|all) ;; *) echo "usage: $0 [1|2|3|4|5|all]" >&2; exit 2 ;; esac
+case "$which" in 1|2|3|4|5|6|all) ;; *) echo "usage: $0 [1|2|3|4|5|6|all]" >&2; exit 2 ;; esac
 
 bash scripts/setup.sh
 echo "experiments: building the tools (release)" >&2
@@ -56,7 +59,7 @@ family_tasks() {
   esac
 }
 
-for n in 1 2 3 4 5; do
+for n in 1 2 3 4 5 6; do
   [ "$which" = all ] || [ "$which" = "$n" ] || continue
   case "$n" in
     1) backbone_run "$bin" "$runs/exp1" "experiments: [1 zero-shot]" "$train_seconds" "$zero_shot" "$ecomgpt_eval" "${train_flags[@]}" ;;
@@ -74,13 +77,22 @@ for n in 1 2 3 4 5; do
          "$ecomgpt_eval --supervised-split 300" "${train_flags[@]}" ;;
     4) backbone_run "$bin" "$runs/exp4" "experiments: [4 zero-shot without atomic tasks]" "$train_seconds" \
          "$zero_shot --no-atomic" "$ecomgpt_eval" "${train_flags[@]}" ;;
-    5) uniner_train="$runs/exp5/uniner-train"
+    5|6) run="$runs/exp$n"
+       uniner_train="$run/uniner-train"
        mkdir -p "$uniner_train"
        for f in CrossNER_literature CrossNER_music CrossNER_politics CrossNER_science mit-restaurant; do
          ln -sf "$shared/universal_ner/$f.json" "$uniner_train/$f.json"
        done
-       backbone_run "$bin" "$runs/exp5" "experiments: [5 UniversalNER]" "$train_seconds" \
-         "--uniner $uniner_train --no-atomic" \
+       extra="" label="experiments: [5 UniversalNER]"
+       if [ "$n" = 6 ]; then
+         extra=" --uniner-dataset-specific" label="experiments: [6 UniversalNER, dataset-specific format]"
+         # The base model and its evaluation are setting 5's (same model, examples and flags): reused when present.
+         for d in base eval-base; do
+           if [ -d "$runs/exp5/$d" ] && [ ! -e "$run/$d" ]; then cp -r "$runs/exp5/$d" "$run/$d"; fi
+         done
+       fi
+       backbone_run "$bin" "$run" "$label" "$train_seconds" \
+         "--uniner $uniner_train --no-atomic$extra" \
          "--uniner $shared/universal_ner --uniner-files CrossNER_AI --limit $uniner_limit --uniner-balanced --uniner-max-new-tokens 64" \
          "${train_flags[@]}" ;;
   esac

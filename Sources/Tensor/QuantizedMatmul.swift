@@ -80,8 +80,7 @@ public struct QuantizedMatrixView: @unchecked Sendable {
 public enum QuantizedMatmulKernel {
     /// An implementation of ``linear(_:_:_:path:)``.
     public enum Path: String, Sendable, CaseIterable {
-        /// `.integerDot` up to ``integerDotMaximumRows`` input rows, `.floatDequant` below ``gemmMinimumRows`` (none
-        /// while the two thresholds meet),
+        /// `.integerDot` up to ``integerDotMaximumRows`` input rows, `.floatDequant` below ``gemmMinimumRows``,
         /// `.dequantizedGEMM` from there (with the C kernels inactive: `.swiftSIMD`, then `.dequantizedGEMM`).
         case automatic
         case reference
@@ -91,12 +90,15 @@ public enum QuantizedMatmulKernel {
         case dequantizedGEMM
     }
 
-    /// Input rows up to which `.automatic` quantizes the activations and uses integer dot products. 32: a serving
-    /// step decodes up to that many sequences, one row each, and on 2 cores (Zen 3) this path beat the sgemm one
-    /// there (SmolLM2 Q4_1, 16 rows: 126 against 164 ms per step, scripts/bench/serve.sh); rows stay independent.
-    public static let integerDotMaximumRows = 32
+    /// Input rows up to which `.automatic` quantizes the activations and uses integer dot products.
+    public static let integerDotMaximumRows = 8
+    /// Input rows up to which rows that are separate sequences (a decoding step of several sequences, one row each)
+    /// stay on `.integerDot`: each row's result is then the one it has alone, and on 2 cores (Zen 3) it beat the
+    /// sgemm path there (SmolLM2 Q4_1, 16 rows: 126 against 164 ms per step, scripts/bench/serve.sh). Prefill rows
+    /// keep `.automatic`'s thresholds (activation rounding there would add up over a prompt's positions).
+    public static let perSequenceMaximumRows = 32
     /// Input rows from which `.automatic` dequantizes panels of W and calls sgemm.
-    public static let gemmMinimumRows = 33
+    public static let gemmMinimumRows = 16
     /// The fewest rows of W dequantized per sgemm call on the `.dequantizedGEMM` path.
     static let panelRows = 256
     /// The most Float32 values one dequantized panel holds (16 MiB).

@@ -12,6 +12,16 @@ enum TinyServeModel {
     static let bundle: ModelBundle = try! ModelBundle.load(gguf, precision: .float32)
 }
 
+/// Waits (polling) until `condition` holds; records an issue and returns false after `seconds`.
+func waitUntil(_ what: String, seconds: Double = 60, _ condition: () -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { Issue.record("timed out waiting until \(what)"); return false }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+    return true
+}
+
 /// Collects a request's tokens and finish reason.
 func collect(_ events: AsyncStream<BatchEngine.Event>) async -> ([Int32], BatchEngine.FinishReason?) {
     var ids: [Int32] = [], reason: BatchEngine.FinishReason?
@@ -69,9 +79,10 @@ func collect(_ events: AsyncStream<BatchEngine.Event>) async -> ([Int32], BatchE
     @Test func fullQueueRefusesAndCancellationFreesTheSlot() async throws {
         let engine = BatchEngine(model: model, maxBatch: 1, maxQueue: 1)
         defer { engine.shutDown() }
-        let long = try engine.submit(BatchEngine.Request(promptIds: prompts[2], maxTokens: 400 - prompts[2].count))
+        // A request long enough (tens of seconds) to hold the one slot however slowly this test is scheduled.
+        let long = try engine.submit(BatchEngine.Request(promptIds: prompts[2], maxTokens: 50_000))
         // Let the first request take the slot, then fill the one waiting place.
-        while engine.currentStats.running == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        guard try await waitUntil("the long request runs", { engine.currentStats.running == 1 }) else { return }
         let waiting = try engine.submit(BatchEngine.Request(promptIds: prompts[1], maxTokens: 3))
         #expect(throws: BatchEngine.SubmitError.queueFull(1)) { try engine.submit(BatchEngine.Request(promptIds: prompts[0], maxTokens: 3)) }
         // A consumer that stops listening cancels its request; the waiting one then runs.

@@ -116,24 +116,21 @@ import Testing
     }
 
     @Test func aFullQueueAnswers429() async throws {
-        let s = try Self.service(maxBatch: 1, maxQueue: 0, context: 512)
+        let s = try Self.service(maxBatch: 1, maxQueue: 0, context: 50_000)
         defer { s.engine.shutDown() }
-        let long = Self.body(["model": "m", "prompt": "hello", "max_tokens": 480, "temperature": 0, "stream": true])
+        // Long enough (tens of seconds) to hold the one slot however slowly this test is scheduled.
+        let long = Self.body(["model": "m", "prompt": "hello", "max_tokens": 49_000, "temperature": 0, "stream": true])
         guard case .events(let first) = await s.handle(method: "POST", path: "/v1/completions", authorization: nil, body: long) else {
             Issue.record("expected a stream"); return
         }
-        while s.engine.currentStats.running == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        guard try await waitUntil("the long request runs", { s.engine.currentStats.running == 1 }) else { return }
         let refused = Self.error(await s.handle(method: "POST", path: "/v1/completions", authorization: nil, body: long))
         #expect(refused.status == 429 && refused.type == "rate_limit_error" && refused.code == "rate_limit_exceeded")
         // Dropping the first stream (a client that went away) cancels it and frees the slot.
         let reader = Task { for await _ in first {} }
         reader.cancel()
         _ = await reader.value
-        var freed = false
-        for _ in 0..<2000 where !freed {
-            freed = s.engine.currentStats.running == 0
-            if !freed { try await Task.sleep(for: .milliseconds(1)) }
-        }
+        let freed = try await waitUntil("the cancelled request leaves", seconds: 10) { s.engine.currentStats.running == 0 }
         #expect(freed && s.engine.currentStats.cancelled == 1)
     }
 }

@@ -63,6 +63,7 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
         let c = configuration
         let C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
         let N = ids.count
+        let decoding = lanes.allSatisfy { $0.count == 1 }  // every row its own sequence (see WeightMatrix.multiply)
         let ws = workspace
         let hidden = ws.hidden.ensure(N * C)   // [N, C] residual stream
         let normed = ws.normed.ensure(N * C)   // [N, C] layer-norm output
@@ -92,7 +93,7 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
         let invNorm = 1 / Float(HS).squareRoot()
         for (l, block) in weights.blocks.enumerated() {
             layerNorm(hidden, block.inputLayerNorm, normed, rows: N)
-            block.queryKeyValue.weight.multiply(normed, rows: N, into: qkv, bias: block.queryKeyValue.bias)
+            block.queryKeyValue.weight.multiply(normed, rows: N, into: qkv, bias: block.queryKeyValue.bias, sequences: decoding)
             for (li, lane) in lanes.enumerated() {
                 let cache = lane.cache, P = lane.past, T = lane.count, TK = lane.visible, b = lane.b
                 // Append k and v of the new positions to the cache.
@@ -121,12 +122,12 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
             }
             // Dense projection + residual (the normed input when apply_residual_connection_post_layernorm).
             let attention = mlp  // reuse: [N, C] fits in [N, 4C]
-            block.attentionDense.weight.multiply(context, rows: N, into: attention, bias: block.attentionDense.bias)
+            block.attentionDense.weight.multiply(context, rows: N, into: attention, bias: block.attentionDense.bias, sequences: decoding)
             ElementwiseKernel.add(attention, c.applyResidualConnectionPostLayernorm ? normed : hidden, hidden, count: N * C)
             layerNorm(hidden, block.postAttentionLayerNorm, normed, rows: N)
-            block.mlpUp.weight.multiply(normed, rows: N, into: mlp, bias: block.mlpUp.bias)
+            block.mlpUp.weight.multiply(normed, rows: N, into: mlp, bias: block.mlpUp.bias, sequences: decoding)
             GELUKernel.forward(mlp, mlp, count: N * 4 * C)
-            block.mlpDown.weight.multiply(mlp, rows: N, into: context, bias: block.mlpDown.bias)
+            block.mlpDown.weight.multiply(mlp, rows: N, into: context, bias: block.mlpDown.bias, sequences: decoding)
             ElementwiseKernel.add(context, c.applyResidualConnectionPostLayernorm ? normed : hidden, hidden, count: N * C)
         }
 
@@ -139,7 +140,7 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
             layerNorm(hidden, weights.finalLayerNorm, normed, rows: N)
         }
         let logits = ws.logits.ensure(rows * V)
-        (weights.lmHead ?? weights.wordEmbeddings).multiply(normed, rows: rows, into: logits)
+        (weights.lmHead ?? weights.wordEmbeddings).multiply(normed, rows: rows, into: logits, sequences: last || decoding)
         return logits
     }
 

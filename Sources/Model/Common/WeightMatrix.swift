@@ -154,7 +154,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// ``ComputeThreads``; more rows run BLAS sgemm. 16-bit weights run EcomTensor's `HalfMatmulKernel.linear`
     /// (AVX2/F16C widening in registers for few rows, panels widened for sgemm from 16 rows; GGUF blocks: see
     /// ``QuantizedMatmulKernel``).
-    public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil) {
+    ///
+    /// `sequences`: the rows are separate sequences at one position each (a decoding step), so GGUF blocks keep the
+    /// per-row integer-dot path up to ``QuantizedMatmulKernel/perSequenceMaximumRows`` rows, giving each row the
+    /// result it would have alone.
+    public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil,
+                         sequences: Bool = false) {
         let xs = xStride ?? columns
         if n == 0 { return }
         switch storage {
@@ -163,8 +168,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: n, xStride: xs, into: y) }
         case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: n, xStride: xs, into: y) }
         case .quantized(let q):
+            let path: QuantizedMatmulKernel.Path = sequences && n <= QuantizedMatmulKernel.perSequenceMaximumRows ? .integerDot : .automatic
             QuantizedMatmulKernel.linear(MatrixView(base: x, rows: n, columns: columns, stride: xs), quantizedView(q),
-                                         MutableMatrixView(base: y, rows: n, columns: rows, stride: rows))
+                                         MutableMatrixView(base: y, rows: n, columns: rows, stride: rows), path: path)
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in ElementwiseKernel.addRow(y, b.baseAddress!, y, rows: n, cols: rows) }

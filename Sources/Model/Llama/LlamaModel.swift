@@ -69,6 +69,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
         let C = c.hiddenSize, NH = c.headCount, KVH = c.keyValueHeadCount
         let HS = c.headDimension, I = c.intermediateSize, V = c.vocabSize, group = NH / KVH
         let N = ids.count
+        let decoding = lanes.allSatisfy { $0.count == 1 }  // every row its own sequence (see WeightMatrix.multiply)
         let ws = workspace
         let hidden = ws.hidden.ensure(N * C)            // [N, C] residual stream
         let normed = ws.normed.ensure(N * C)            // [N, C] RMSNorm output
@@ -108,9 +109,9 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
             layer.inputNorm.withUnsafeBufferPointer {
                 RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
             }
-            layer.query.multiply(normed, rows: N, into: q)
-            layer.key.multiply(normed, rows: N, into: k)
-            layer.value.multiply(normed, rows: N, into: v)
+            layer.query.multiply(normed, rows: N, into: q, sequences: decoding)
+            layer.key.multiply(normed, rows: N, into: k, sequences: decoding)
+            layer.value.multiply(normed, rows: N, into: v, sequences: decoding)
             for n in 0..<N {
                 rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half)
                 rotary.apply(k + n * KVH * HS, heads: KVH, cos: cosTable + n * half, sin: sinTable + n * half)
@@ -155,15 +156,15 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
                 }
             }
             let attention = normed  // the normed input is no longer needed: o_proj writes over it
-            layer.output.multiply(context, rows: N, into: attention)
+            layer.output.multiply(context, rows: N, into: attention, sequences: decoding)
             ElementwiseKernel.add(attention, hidden, hidden, count: N * C)
             layer.postAttentionNorm.withUnsafeBufferPointer {
                 RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
             }
-            layer.gate.multiply(normed, rows: N, into: gate)
-            layer.up.multiply(normed, rows: N, into: up)
+            layer.gate.multiply(normed, rows: N, into: gate, sequences: decoding)
+            layer.up.multiply(normed, rows: N, into: up, sequences: decoding)
             SwiGLUKernel.forward(gate: gate, up: up, gate, count: N * I)
-            layer.down.multiply(gate, rows: N, into: normed)
+            layer.down.multiply(gate, rows: N, into: normed, sequences: decoding)
             ElementwiseKernel.add(normed, hidden, hidden, count: N * C)
         }
 
@@ -174,7 +175,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
             RMSNormKernel.forward(last ? normed : hidden, weight: $0.baseAddress!, normed, rows: rows, cols: C, eps: c.rmsNormEpsilon)
         }
         let logits = ws.logits.ensure(rows * V)
-        (weights.lmHead ?? weights.embeddings).multiply(normed, rows: rows, into: logits)
+        (weights.lmHead ?? weights.embeddings).multiply(normed, rows: rows, into: logits, sequences: last || decoding)
         return logits
     }
 }
