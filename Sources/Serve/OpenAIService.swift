@@ -61,7 +61,9 @@ public final class OpenAIService: Sendable {
             if route == "/health" {
                 guard method == "GET" else { throw OpenAI.APIError.methodNotAllowed("\(method) \(route): use GET") }
                 let s = engine.currentStats
-                return .json(status: 200, body: OpenAI.json(Health(status: "ok", running: s.running, waiting: s.waiting)))
+                return .json(status: 200, body: OpenAI.json(Health(status: "ok", running: s.running, waiting: s.waiting,
+                                                                   finished: s.finished, cancelled: s.cancelled,
+                                                                   generatedTokens: s.generatedTokens)))
             }
             try authorize(authorization)
             guard body.count <= options.maxBodyBytes else {
@@ -90,7 +92,14 @@ public final class OpenAIService: Sendable {
         }
     }
 
-    struct Health: Encodable { var status: String; var running: Int; var waiting: Int }
+    /// `GET /health`: the engine's counters (requests running and waiting; finished, cancelled and tokens so far).
+    struct Health: Encodable {
+        var status: String
+        var running: Int, waiting: Int, finished: Int, cancelled: Int, generatedTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case status, running, waiting, finished, cancelled, generatedTokens = "generated_tokens"
+        }
+    }
 
     func authorize(_ header: String?) throws {
         guard let key = options.apiKey else { return }

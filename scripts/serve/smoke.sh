@@ -64,7 +64,22 @@ stop_server
 # 1b. ecom-eval through the endpoint gives local evaluation's completions (greedy), on one example of each EcomGPT task.
 data="${ECOM_SHARED_DATA:-$root/../shared/data}"
 if [ -d "$data/ecomgpt" ]; then
-  start_server "$work/tiny-eval.log" --model "$tiny" --context 4096 --max-batch 4
+  start_server "$work/tiny-eval.log" --model "$tiny" --context 8192 --max-batch 4
+  # Clients that go away (a stream, then a plain request, each cut after 1 s) free their slots: each is counted as
+  # cancelled, and nothing runs afterwards.
+  expected_cancelled=0
+  for stream in true false; do
+    expected_cancelled=$((expected_cancelled + 1))
+    curl -s -o /dev/null --max-time 1 "$base/completions" \
+      -d "{\"model\": \"tiny\", \"prompt\": \"hi\", \"max_tokens\": 8000, \"temperature\": 0, \"stream\": $stream}" || true
+    freed=""
+    for _ in $(seq 1 100); do
+      if curl -sf "${base%/v1}/health" | grep -q "\"cancelled\":$expected_cancelled.*\"running\":0"; then freed=yes; break; fi
+      sleep 0.1
+    done
+    [ -n "$freed" ] || { curl -s "${base%/v1}/health" >&2; echo "serve smoke: a disconnected client (stream: $stream) kept its slot" >&2; exit 1; }
+    echo "serve smoke: a client that disconnects frees its slot (stream: $stream)" >&2
+  done
   flags=(--ecomgpt "$data/ecomgpt" --limit 1 --max-new-tokens 8 --resamples 0 --quiet)
   "$bin/ecom-eval" --model "$tiny" "${flags[@]}" --beams 1 --out "$work/eval-local" > /dev/null
   "$bin/ecom-eval" --endpoint "$base" --endpoint-model tiny "${flags[@]}" --out "$work/eval-endpoint" > /dev/null
