@@ -44,6 +44,7 @@ class State:
         self.lock = threading.Lock()
         self.requests = 0
         self.answered = 0
+        self.taken = 0  # die-after: answers promised (taken under the lock before answering)
         self.dying = False
 
 
@@ -95,10 +96,11 @@ def make_handler(state):
             with state.lock:
                 state.requests += 1
                 n = state.requests
-                if state.mode == "die-after" and state.dying:
-                    dead = True
-                else:
-                    dead = False
+                # die-after N: exactly N requests are answered, however many arrive at once (a slot is taken
+                # here, under the lock, before answering); every later one finds the endpoint dead.
+                dead = state.mode == "die-after" and (state.dying or state.taken >= state.limit)
+                if state.mode == "die-after" and not dead:
+                    state.taken += 1
             if dead:
                 self.record(n, 0, passage)
                 self.close_connection = True
