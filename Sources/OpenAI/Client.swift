@@ -55,6 +55,16 @@ public struct URLSessionTransport: HTTPTransport {
     public let session: URLSession
     public init(session: URLSession = .shared) { self.session = session }
 
+    /// A session of its own whose idle and total timeouts are `timeout` seconds. (`URLSession.shared` waits at most
+    /// 60 s for data whatever a request's `timeoutInterval` says, on Linux at least: a slow teacher, a CPU model
+    /// writing a long answer, timed out there and was asked again and again.)
+    public init(timeout: TimeInterval) {
+        let c = URLSessionConfiguration.default
+        c.timeoutIntervalForRequest = timeout
+        c.timeoutIntervalForResource = timeout
+        session = URLSession(configuration: c)
+    }
+
     public func send(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
         let (data, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
@@ -139,7 +149,7 @@ public final class OpenAIClient: Sendable {
     public init(baseURL: URL, apiKey: String? = nil, timeout: TimeInterval = 600, retry: RetryPolicy = RetryPolicy(),
                 transport: (any HTTPTransport)? = nil, onRetry: (@Sendable (RetryEvent) -> Void)? = nil) {
         self.baseURL = baseURL; self.apiKey = apiKey; self.timeout = timeout; self.retry = retry
-        self.transport = transport ?? URLSessionTransport()
+        self.transport = transport ?? URLSessionTransport(timeout: timeout)
         self.onRetry = onRetry
     }
 
