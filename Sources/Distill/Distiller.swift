@@ -157,7 +157,7 @@ public struct Distiller: Sendable {
             retries.add()
             log("retry: attempt \(e.attempt) of \(maxAttempts) failed (\(e.failure)); next in \(String(format: "%.2f", e.delay)) s")
         }
-        let progress = DistillProgress(total: pending.count, enabled: showProgress && !pending.isEmpty)
+        let progress = ProgressBar(total: pending.count, label: "distill", enabled: showProgress && !pending.isEmpty)
         let answered = Counter()
         do {
             try await ask(pending, client: client, cache: cache, progress: progress, answered: answered)
@@ -214,7 +214,7 @@ public struct Distiller: Sendable {
 
     /// Asks the teacher for every pending chunk, `concurrency` at a time; each answer is appended to the cache as it
     /// arrives. The first failure (after the client's retries) cancels the rest and is thrown.
-    func ask(_ pending: [Item], client: OpenAIClient, cache: TeacherCache, progress: DistillProgress, answered: Counter) async throws {
+    func ask(_ pending: [Item], client: OpenAIClient, cache: TeacherCache, progress: ProgressBar, answered: Counter) async throws {
         let o = options
         func request(_ it: Item) -> OpenAI.ChatCompletionRequest {
             OpenAI.ChatCompletionRequest(model: o.model, messages: DistillPrompt.messages(passage: it.text),
@@ -241,7 +241,7 @@ public struct Distiller: Sendable {
 
     /// One request; its answer appended to the cache.
     static func answer(_ key: String, _ r: OpenAI.ChatCompletionRequest, client: OpenAIClient, cache: TeacherCache,
-                       answered: Counter, progress: DistillProgress) async throws {
+                       answered: Counter, progress: ProgressBar) async throws {
         let c = try await client.chat(r)
         let choice = c.choices[0]  // the client rejects completions without choices
         try await cache.append(CachedAnswer(key: key, answer: choice.message.content, finishReason: choice.finishReason,

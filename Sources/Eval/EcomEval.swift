@@ -8,7 +8,6 @@
 // - PredictionStore.swift: DIR/predictions.jsonl, appended a line at a time; torn last lines ignored.
 // - Evaluator.swift: generation over the pending examples (parallel workers, batches), progress on stderr.
 // - EndpointEvaluator.swift: the same evaluation through an OpenAI-compatible server (EcomOpenAI's client).
-// - Progress.swift: the progress bar with ETA.
 // - Scoring.swift: per-task scores with EcomMetrics (paper metrics plus the CJK-aware Rouge-L), summary.json.
 // - Bootstrap.swift, ResampleScoring.swift: percentile bootstrap intervals of the scores (resamples rescored from
 //   per-example statistics, checked against Scoring.swift).

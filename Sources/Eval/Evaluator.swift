@@ -1,5 +1,6 @@
 // Generation over the examples not yet in predictions.jsonl: EcomGPT prompts with beam search (4 beams, 164 new tokens),
 // UniversalNER prompts greedy (256 new tokens) in left-padded batches; several workers share the weights.
+import EcomInstruct
 import EcomLoader
 import EcomModel
 import EcomTensor

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Forward passes reuse one scratch workspace (so decoding allocates nothing per token); calls from several threads
 /// are serialised by a lock. Give each thread its own model to run them in parallel.
-public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
+public final class BloomModel: LaneModel, @unchecked Sendable {
     public let configuration: BloomConfiguration
     public let weights: BloomWeights
     let slopes: [Float]
@@ -38,28 +38,9 @@ public final class BloomModel: CausalLanguageModel, @unchecked Sendable {
     public func encodedConfiguration() throws -> Data { try ConfigurationFile.encoded(configuration) }
     public func sharingWeights() -> any CausalLanguageModel { BloomModel(configuration: configuration, weights: weights) }
 
-    /// The forward pass; `body` reads the logits `[B*T, V]` (or `[B, V]` with `last`) from the workspace.
-    public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive {
-            let lanes = batchedLanes(ids: ids, mask: mask, cache: cache)
-            let logits = forward(ids: ids, lanes: lanes, last: last)
-            cache.length += ids.count / cache.batch
-            return try body(logits)
-        }
-    }
-
-    public func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive {
-            let (lanes, ids) = packedLanes(sequences)
-            let logits = forward(ids: ids, lanes: lanes, last: true)
-            for lane in lanes { lane.cache.length += lane.count }
-            return try body(logits)
-        }
-    }
-
     /// The forward pass of `lanes` into the workspace (their masks recorded, their caches' lengths not yet advanced);
     /// returns logits `[N, V]` (or one row per lane with `last`), valid until the next call.
-    private func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
+    func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
         let c = configuration
         let C = c.hiddenSize, NH = c.headCount, HS = c.headDimension, V = c.vocabSize
         let N = ids.count

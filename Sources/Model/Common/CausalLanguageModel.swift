@@ -118,3 +118,32 @@ extension CausalLanguageModel {
         for id in ids { precondition(id >= 0 && Int(id) < V, "token id \(id) outside the vocabulary (\(V))") }
     }
 }
+
+/// A model whose one forward pass runs over lanes (BLOOM, Llama): both steps of ``CausalLanguageModel`` are that pass
+/// under the workspace's lock, differing only in how lanes are made and caches advanced.
+protocol LaneModel: CausalLanguageModel {
+    var workspace: Workspace { get }
+    /// The forward pass of `lanes` into the workspace (their masks recorded, their caches' lengths not yet advanced);
+    /// returns logits `[N, V]` (or one row per lane with `last`), valid until the next call.
+    func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float>
+}
+
+extension LaneModel {
+    public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try workspace.exclusive {
+            let lanes = batchedLanes(ids: ids, mask: mask, cache: cache)
+            let logits = forward(ids: ids, lanes: lanes, last: last)
+            cache.length += ids.count / cache.batch
+            return try body(logits)
+        }
+    }
+
+    public func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try workspace.exclusive {
+            let (lanes, ids) = packedLanes(sequences)
+            let logits = forward(ids: ids, lanes: lanes, last: true)
+            for lane in lanes { lane.cache.length += lane.count }
+            return try body(logits)
+        }
+    }
+}

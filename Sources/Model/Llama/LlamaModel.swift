@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Forward passes reuse one scratch workspace; calls from several threads are serialised by a lock. Use
 /// ``sharingWeights()`` to run in parallel.
-public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
+public final class LlamaModel: LaneModel, @unchecked Sendable {
     public let configuration: LlamaConfiguration
     public let weights: LlamaWeights
     /// Query rows per block of the prefill attention (the masked triangle outside the blocks is skipped).
@@ -44,27 +44,9 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
         return KVCache(layerCount: c.layerCount, headCount: c.keyValueHeadCount, headDimension: c.headDimension, batch: batch, capacity: capacity)
     }
 
-    public func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive {
-            let lanes = batchedLanes(ids: ids, mask: mask, cache: cache)
-            let logits = forward(ids: ids, lanes: lanes, last: last)
-            cache.length += ids.count / cache.batch
-            return try body(logits)
-        }
-    }
-
-    public func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try workspace.exclusive {
-            let (lanes, ids) = packedLanes(sequences)
-            let logits = forward(ids: ids, lanes: lanes, last: true)
-            for lane in lanes { lane.cache.length += lane.count }
-            return try body(logits)
-        }
-    }
-
     /// The forward pass of `lanes` into the workspace (their masks recorded, their caches' lengths not yet advanced);
     /// returns logits `[N, V]` (or one row per lane with `last`), valid until the next call.
-    private func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
+    func forward(ids: [Int32], lanes: [Lane], last: Bool) -> UnsafeMutablePointer<Float> {
         let c = configuration
         let C = c.hiddenSize, NH = c.headCount, KVH = c.keyValueHeadCount
         let HS = c.headDimension, I = c.intermediateSize, V = c.vocabSize, group = NH / KVH

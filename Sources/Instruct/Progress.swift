@@ -1,12 +1,12 @@
-// Progress of the teacher's answers on standard error, in the style of ecom-eval's bar (EcomEval's ProgressBar, which
-// this library cannot depend on): redrawn in place on a terminal, a line every 10 seconds otherwise.
+// A progress bar with rate and ETA on standard error: redrawn in place on a terminal, a line every few seconds otherwise.
+// In EcomInstruct, the one library beneath both the evaluation harness and the distiller that draw it.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Progress over a known number of answers; thread-safe.
-public final class DistillProgress: @unchecked Sendable {
+/// Progress over a known number of units; thread-safe.
+public final class ProgressBar: @unchecked Sendable {
     public let total: Int
     public private(set) var done = 0
     private let start = Date()
@@ -16,15 +16,16 @@ public final class DistillProgress: @unchecked Sendable {
     private var lastPrinted = Date.distantPast
     private let label: String
 
-    public init(total: Int, label: String = "distill", enabled: Bool = true) {
+    /// `enabled: false` prints nothing (tests).
+    public init(total: Int, label: String, enabled: Bool = true) {
         self.total = total; self.label = label; self.enabled = enabled
         interactive = isatty(2) != 0
     }
 
-    /// Counts one more answer and redraws.
-    public func advance(note: String = "") {
+    /// Counts `n` more units, with a note (e.g. the current task), and redraws.
+    public func advance(_ n: Int = 1, note: String = "") {
         lock.lock(); defer { lock.unlock() }
-        done += 1
+        done += n
         guard enabled else { return }
         let now = Date()
         if !interactive && done < total && now.timeIntervalSince(lastPrinted) < 10 { return }
@@ -35,11 +36,11 @@ public final class DistillProgress: @unchecked Sendable {
 
     /// Ends the bar's line.
     public func finish() {
-        guard enabled, interactive, done > 0 else { return }
+        guard enabled, interactive, done > 0 else { return }  // nothing drawn, no line to end
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
-    /// "distill [#####.....] 37/120  31% 2.30/s  elapsed 0:16  ETA 0:36  note".
+    /// "label [#####.....] 37/120  31%  2.30/s  elapsed 0:16  ETA 0:36  note".
     public static func line(done: Int, total: Int, elapsed: Double, label: String, note: String, width: Int = 24) -> String {
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         let filled = min(width, Int(fraction * Double(width)))
