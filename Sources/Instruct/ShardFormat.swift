@@ -22,6 +22,8 @@ enum ShardLayout {
     static let headerSize = 16
     static let trailerSize = 24
     static let blockEntrySize = 40
+    /// The most a zstd frame can expand: a 128 KiB run-length block takes 4 bytes (zstd format, RFC 8878).
+    static let maximumExpansion: UInt64 = 32768
 }
 
 /// One block of a shard, as its footer indexes it.

@@ -50,12 +50,16 @@ public final class ShardReader {
         guard Array(tail[16..<24]) == ShardLayout.endMagic else {
             close(fd); ZSTD_freeDCtx(d); throw fail("expected the end magic 'ECOMEND1' in the last 8 bytes")
         }
-        let count = Int(tail.readLE(UInt64.self, at: 0))
-        let footerOffset = Int(tail.readLE(UInt64.self, at: 8))
-        guard footerOffset >= ShardLayout.headerSize,
-              footerOffset + count * ShardLayout.blockEntrySize + ShardLayout.trailerSize == fileSize else {
-            close(fd); ZSTD_freeDCtx(d); throw fail("the footer (\(count) blocks at offset \(footerOffset)) does not fit the file")
+        // Both numbers come from the file: compare them with its size before any arithmetic can overflow.
+        let declaredCount = tail.readLE(UInt64.self, at: 0)
+        let declaredOffset = tail.readLE(UInt64.self, at: 8)
+        let footerSpace = UInt64(fileSize - ShardLayout.trailerSize)
+        guard declaredOffset >= UInt64(ShardLayout.headerSize), declaredOffset <= footerSpace,
+              declaredCount <= (footerSpace - declaredOffset) / UInt64(ShardLayout.blockEntrySize),
+              declaredOffset + declaredCount * UInt64(ShardLayout.blockEntrySize) == footerSpace else {
+            close(fd); ZSTD_freeDCtx(d); throw fail("the footer (\(declaredCount) blocks at offset \(declaredOffset)) does not fit the file")
         }
+        let count = Int(declaredCount), footerOffset = Int(declaredOffset)
         var footer = [UInt8](repeating: 0, count: count * ShardLayout.blockEntrySize)
         Self.readExactly(fd, &footer, at: footerOffset)
         var bs: [ShardBlock] = []
@@ -67,6 +71,15 @@ public final class ShardReader {
                                records: footer.readLE(UInt32.self, at: o + 24), checksum: footer.readLE(UInt64.self, at: o + 32))
             guard b.offset == expected else {
                 close(fd); ZSTD_freeDCtx(d); throw fail("block \(i) should start at offset \(expected), the footer says \(b.offset)")
+            }
+            guard b.compressedSize <= UInt64(footerOffset) - expected else {
+                close(fd); ZSTD_freeDCtx(d); throw fail("block \(i) (\(b.compressedSize) bytes at offset \(b.offset)) runs into the footer at \(footerOffset)")
+            }
+            // zstd expands at most 32768-fold (a 128 KiB run-length block is 4 bytes); a larger size is not a real block
+            // and must not become an allocation.
+            guard b.uncompressedSize <= b.compressedSize * ShardLayout.maximumExpansion else {
+                close(fd); ZSTD_freeDCtx(d)
+                throw fail("block \(i) claims \(b.uncompressedSize) bytes from \(b.compressedSize) compressed, more than zstd can expand")
             }
             expected += b.compressedSize
             bs.append(b)

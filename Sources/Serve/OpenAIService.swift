@@ -56,14 +56,37 @@ public final class OpenAIService: Sendable {
 
     /// Answers one HTTP request. `authorization` is the `Authorization` header's value, if any.
     public func handle(method: String, path: String, authorization: String?, body: Data) async -> ServiceReply {
+        switch prepare(method: method, path: path, authorization: authorization, body: body) {
+        case .reply(let reply): return reply
+        case .generate(let job):
+            do { return try await run(job) } catch let e as OpenAI.APIError {
+                return .json(status: e.status, body: e.body())
+            } catch {
+                let e = OpenAI.APIError.server("\(error)")
+                return .json(status: e.status, body: e.body())
+            }
+        }
+    }
+
+    /// What a request comes to once read and checked, before any generation: an immediate reply (an error, the model
+    /// list, the health counters) or a generation job.
+    public enum Prepared: Sendable {
+        case reply(ServiceReply)
+        case generate(Job)
+    }
+
+    /// Reads and checks one request (route, method, key, body size, JSON body, parameters, prompt rendering and
+    /// tokenization, context length) without generating; `handle` runs what it returns. Never throws: every problem
+    /// is a reply with its status.
+    public func prepare(method: String, path: String, authorization: String?, body: Data) -> Prepared {
         let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         do {
             if route == "/health" {
                 guard method == "GET" else { throw OpenAI.APIError.methodNotAllowed("\(method) \(route): use GET") }
                 let s = engine.currentStats
-                return .json(status: 200, body: OpenAI.json(Health(status: "ok", running: s.running, waiting: s.waiting,
-                                                                   finished: s.finished, cancelled: s.cancelled,
-                                                                   generatedTokens: s.generatedTokens)))
+                return .reply(.json(status: 200, body: OpenAI.json(Health(status: "ok", running: s.running, waiting: s.waiting,
+                                                                          finished: s.finished, cancelled: s.cancelled,
+                                                                          generatedTokens: s.generatedTokens))))
             }
             try authorize(authorization)
             guard body.count <= options.maxBodyBytes else {
@@ -72,23 +95,23 @@ public final class OpenAIService: Sendable {
             switch (route.hasSuffix("/") ? String(route.dropLast()) : route) {
             case "/v1/models":
                 guard method == "GET" else { throw OpenAI.APIError.methodNotAllowed("\(method) \(route): use GET") }
-                return .json(status: 200, body: OpenAI.json(OpenAI.ModelList(data: [
-                    OpenAI.ModelInfo(id: options.modelName, created: created, ownedBy: "ecom")])))
+                return .reply(.json(status: 200, body: OpenAI.json(OpenAI.ModelList(data: [
+                    OpenAI.ModelInfo(id: options.modelName, created: created, ownedBy: "ecom")]))))
             case "/v1/chat/completions":
                 guard method == "POST" else { throw OpenAI.APIError.methodNotAllowed("\(method) \(route): use POST") }
-                return try await chat(OpenAI.ChatCompletionRequest.parse(body))
+                return .generate(try chatJob(OpenAI.ChatCompletionRequest.parse(body)))
             case "/v1/completions":
                 guard method == "POST" else { throw OpenAI.APIError.methodNotAllowed("\(method) \(route): use POST") }
-                return try await complete(OpenAI.CompletionRequest.parse(body))
+                return .generate(try completionJob(OpenAI.CompletionRequest.parse(body)))
             default:
                 throw OpenAI.APIError.notFound("Unknown request URL: \(method) \(route). Routes: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health.",
                                                code: "unknown_url")
             }
         } catch let e as OpenAI.APIError {
-            return .json(status: e.status, body: e.body())
+            return .reply(.json(status: e.status, body: e.body()))
         } catch {
             let e = OpenAI.APIError.server("\(error)")
-            return .json(status: e.status, body: e.body())
+            return .reply(.json(status: e.status, body: e.body()))
         }
     }
 
@@ -115,15 +138,22 @@ public final class OpenAIService: Sendable {
     // MARK: Requests to generation
 
     /// One request's generation settings, shared by both endpoints.
-    struct Job {
-        var prompt: [Int32]
-        var request: BatchEngine.Request
-        var stop: [String]
-        var stream: Bool
-        var includeUsage: Bool
+    public struct Job: Sendable {
+        /// Chat completion (true) or legacy completion.
+        public var chat: Bool
+        /// The prompt's token ids (chat template applied).
+        public var prompt: [Int32]
+        /// What the engine is given.
+        public var request: BatchEngine.Request
+        /// Stop strings, cut from the text as OpenAI does.
+        public var stop: [String]
+        /// Server-sent events instead of one JSON body.
+        public var stream: Bool
+        /// A last chunk with the token counts (`stream_options.include_usage`).
+        public var includeUsage: Bool
     }
 
-    func chat(_ r: OpenAI.ChatCompletionRequest) async throws -> ServiceReply {
+    func chatJob(_ r: OpenAI.ChatCompletionRequest) throws -> Job {
         let messages = r.messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) }
         let text = bundle.chatTemplate.kind == .plain
             ? messages.map(\.content).joined(separator: "\n")
@@ -131,27 +161,27 @@ public final class OpenAIService: Sendable {
         let prompt = tokenizer.encode(text, addSpecialTokens: bundle.chatTemplate.kind == .plain).map(Int32.init)
         var end = Set(bundle.model.specialTokens.eos)
         if let turn = bundle.chatTemplate.endOfTurn, let id = tokenizer.id(forToken: turn) { end.insert(Int32(id)) }
-        let job = try makeJob(prompt: prompt, param: "messages", maxTokens: r.maxTokens, temperature: r.temperature, topP: r.topP,
+        return try makeJob(chat: true, prompt: prompt, param: "messages", maxTokens: r.maxTokens, temperature: r.temperature, topP: r.topP,
                               seed: r.seed, stop: r.stop, endIds: end, stream: r.stream, includeUsage: r.streamOptions?.includeUsage)
-        return try await run(job, chat: true)
     }
 
-    func complete(_ r: OpenAI.CompletionRequest) async throws -> ServiceReply {
+    func completionJob(_ r: OpenAI.CompletionRequest) throws -> Job {
         let prompt = tokenizer.encode(r.prompt, addSpecialTokens: true).map(Int32.init)
-        let job = try makeJob(prompt: prompt, param: "prompt", maxTokens: r.maxTokens ?? OpenAI.CompletionRequest.defaultMaxTokens,
+        return try makeJob(chat: false, prompt: prompt, param: "prompt", maxTokens: r.maxTokens ?? OpenAI.CompletionRequest.defaultMaxTokens,
                               temperature: r.temperature, topP: r.topP, seed: r.seed, stop: r.stop,
                               endIds: Set(bundle.model.specialTokens.eos), stream: r.stream, includeUsage: r.streamOptions?.includeUsage)
-        return try await run(job, chat: false)
     }
 
-    func makeJob(prompt: [Int32], param: String, maxTokens: Int?, temperature: Double?, topP: Double?, seed: Int?,
+    func makeJob(chat: Bool, prompt: [Int32], param: String, maxTokens: Int?, temperature: Double?, topP: Double?, seed: Int?,
                  stop: [String]?, endIds: Set<Int32>, stream: Bool?, includeUsage: Bool?) throws -> Job {
         guard !prompt.isEmpty else { throw OpenAI.APIError.invalidRequest("The prompt encodes to no tokens.", param: param, code: "invalid_value") }
         let context = options.contextLength
         let budget = maxTokens ?? (context - prompt.count)
-        if prompt.count + max(budget, 1) > context {
+        // Compared without adding: max_tokens comes from the client and may be as large as Int.max.
+        if max(budget, 1) > context - prompt.count {
+            let requested = prompt.count.addingReportingOverflow(max(budget, 1))
             throw OpenAI.APIError.invalidRequest(
-                "This model's maximum context length is \(context) tokens. However, you requested \(prompt.count + max(budget, 1)) tokens (\(prompt.count) in the \(param), \(max(budget, 1)) in the completion). Please reduce the length of the \(param) or completion.",
+                "This model's maximum context length is \(context) tokens. However, you requested \(requested.overflow ? "more than \(Int.max)" : String(requested.partialValue)) tokens (\(prompt.count) in the \(param), \(max(budget, 1)) in the completion). Please reduce the length of the \(param) or completion.",
                 param: param, code: "context_length_exceeded")
         }
         var sampling: SamplingOptions?
@@ -163,7 +193,7 @@ public final class OpenAIService: Sendable {
         let stops = (stop ?? []).filter { !$0.isEmpty }
         let tok = tokenizer
         let stopStrings = stops.isEmpty ? nil : StopStrings(stops) { tok.decode($0.map(Int.init), skipSpecialTokens: true) }
-        return Job(prompt: prompt, request: BatchEngine.Request(promptIds: prompt, maxTokens: budget, sampling: sampling, endIds: endIds, stop: stopStrings),
+        return Job(chat: chat, prompt: prompt, request: BatchEngine.Request(promptIds: prompt, maxTokens: budget, sampling: sampling, endIds: endIds, stop: stopStrings),
                    stop: stops, stream: stream ?? false, includeUsage: includeUsage ?? false)
     }
 
@@ -177,7 +207,8 @@ public final class OpenAIService: Sendable {
         }
     }
 
-    func run(_ job: Job, chat: Bool) async throws -> ServiceReply {
+    func run(_ job: Job) async throws -> ServiceReply {
+        let chat = job.chat
         let events = try submit(job)
         let id = (chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24).lowercased()
         let tok = tokenizer

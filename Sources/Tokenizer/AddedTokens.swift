@@ -13,6 +13,7 @@ struct AddedToken: Sendable {
 
     init(json: JSONFields) throws {
         id = try json.int("id")
+        guard id >= 0, id < Int(Int32.max) else { throw TokenizerError.malformed(field: json.field("id"), reason: "expected a non-negative integer id, got \(id)") }
         content = try json.string("content")
         special = try json.bool("special", default: false)
         singleWord = try json.bool("single_word", default: false)

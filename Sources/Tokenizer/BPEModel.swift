@@ -58,6 +58,9 @@ struct BPEModel: Sendable {
     let byteFallback: Bool
     let ignoreMerges: Bool
 
+    /// The most ids a vocabulary (with its added tokens) may leave unused below its largest id.
+    static let maximumUnusedIds = 1 << 20
+
     init(json: JSONFields) throws {
         let type = try json.optionalString("type") ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported(field: json.field("type"), value: type) }
@@ -85,6 +88,12 @@ struct BPEModel: Sendable {
             }
             vocab.insert(token, id: Int32(id))
             maxId = max(maxId, id)
+        }
+        // HF allows holes among the ids; a file whose ids leave a vast gap is not a real vocabulary, and its largest id
+        // must not size an allocation.
+        guard maxId < vocabObject.count + Self.maximumUnusedIds else {
+            throw TokenizerError.malformed(field: json.field("vocab"),
+                                           reason: "id \(maxId) among \(vocabObject.count) tokens leaves more than \(Self.maximumUnusedIds) ids unused; ids must be nearly contiguous")
         }
         var tokens = [String?](repeating: nil, count: maxId + 1)
         for (t, value) in vocabObject { tokens[jsonInt(value)!] = t }

@@ -74,6 +74,10 @@ public final class Tokenizer: Sendable {
 
         var strings = model.tokens
         let maxAdded = added.tokens.map { $0.id }.max() ?? -1
+        guard maxAdded < strings.count + added.tokens.count + BPEModel.maximumUnusedIds else {
+            throw TokenizerError.malformed(field: "added_tokens",
+                                           reason: "id \(maxAdded) leaves more than \(BPEModel.maximumUnusedIds) ids unused after the \(strings.count) of the model; ids must be nearly contiguous")
+        }
         if maxAdded >= strings.count { strings += [String?](repeating: nil, count: maxAdded + 1 - strings.count) }
         for t in added.tokens { strings[t.id] = t.content }
         tokenStrings = strings

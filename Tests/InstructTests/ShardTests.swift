@@ -92,6 +92,26 @@ extension Array where Element == UInt8 {
         try m.verify(in: dir)
     }
 
+    /// Footers with numbers no real shard has (found by scripts/fuzz.sh shard): a block count whose byte size
+    /// overflowed Int, and a block that claims to decompress to 2^40 bytes. Both are errors before any allocation.
+    @Test func hostileFootersAreErrors() throws {
+        let found = TestPaths.fixture("fuzz/shard/footer-count-overflow.ecs")
+        do { _ = try ShardReader(url: found); Issue.record("an overflowing footer was accepted") } catch let e as InstructError {
+            #expect(e.message.contains(found.path) && e.message.contains("does not fit the file"), "\(e.message)")
+        }
+        let dir = try TestPaths.makeTemporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        try writeDir(dir, payloads(20, seed: 5))
+        let url = dir.appendingPathComponent(try ShardManifest.read(from: dir).shards[0].file)
+        var bytes = [UInt8](try Data(contentsOf: url))
+        // The trailer's second word is the footer's offset; the first entry's third word its uncompressed size.
+        let footer = Int(bytes[(bytes.count - 16)..<(bytes.count - 8)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) })
+        withUnsafeBytes(of: (UInt64(1) << 40).littleEndian) { for (i, b) in $0.enumerated() { bytes[footer + 16 + i] = b } }
+        try Data(bytes).write(to: url)
+        do { _ = try ShardReader(url: url); Issue.record("a 1 TiB block was accepted") } catch let e as InstructError {
+            #expect(e.message.contains("block 0") && e.message.contains("more than zstd can expand"), "\(e.message)")
+        }
+    }
+
     @Test func streamShufflesDeterministicallyAndResumesExactly() throws {
         let dir = try TestPaths.makeTemporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
         let items = payloads(300, seed: 4)

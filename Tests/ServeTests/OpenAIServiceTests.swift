@@ -115,6 +115,20 @@ import Testing
         #expect(overflow.status == 400 && overflow.code == "context_length_exceeded" && overflow.param == "prompt")
     }
 
+    /// max_tokens up to Int.max is a 400, not an overflow trap that takes the server down (found reading the code
+    /// while fuzzing request bodies; Docs/RELIABILITY.md).
+    @Test func hugeMaxTokensIsContextLengthExceeded() async throws {
+        let s = try Self.service()
+        defer { s.engine.shutDown() }
+        for maxTokens in [Int.max, Int.max - 1, 1 << 62] {
+            for (path, body) in [("/v1/completions", Self.body(["model": "m", "prompt": "hi", "max_tokens": maxTokens])),
+                                 ("/v1/chat/completions", Self.body(["model": "m", "messages": [["role": "user", "content": "hi"]], "max_tokens": maxTokens]))] {
+                let e = Self.error(await s.handle(method: "POST", path: path, authorization: nil, body: body))
+                #expect(e.status == 400 && e.code == "context_length_exceeded", "\(path) max_tokens \(maxTokens): \(e)")
+            }
+        }
+    }
+
     @Test func aFullQueueAnswers429() async throws {
         let s = try Self.service(maxBatch: 1, maxQueue: 0, context: 50_000)
         defer { s.engine.shutDown() }

@@ -38,6 +38,26 @@ import Testing
         #expect { try Tokenizer(json: Data("{not json".utf8)) } throws: { "\($0)".contains("not JSON") }
     }
 
+    /// Ids far past the vocabulary sized a 16 GB array (found by scripts/fuzz.sh tokenizer: an id near 2^31 in
+    /// `model.vocab`); the same through `added_tokens`, and a negative added id that indexed out of bounds.
+    @Test func idsFarPastTheVocabularyAreErrors() throws {
+        let found = try Data(contentsOf: TestPaths.fixture("fuzz/tokenizer/vocab-id-2e31.json"))
+        #expect { try Tokenizer(json: found) } throws: { "\($0)".contains("model.vocab") && "\($0)".contains("nearly contiguous") }
+        let added = try patched { json in
+            json["added_tokens"] = [["id": 2_000_000_000, "content": "<far>", "special": true]]
+        }
+        #expect { try Tokenizer(json: added) } throws: { "\($0)".contains("added_tokens") && "\($0)".contains("nearly contiguous") }
+        let negative = try patched { json in
+            json["added_tokens"] = [["id": -3, "content": "<neg>", "special": true]]
+        }
+        #expect { try Tokenizer(json: negative) } throws: { "\($0)".contains("added_tokens[0].id") }
+        // A sparse but plausible vocabulary (a few holes) still loads, as in HF.
+        let holes = try patched { json in
+            json["added_tokens"] = [["id": 250_900, "content": "<late>", "special": true]]
+        }
+        #expect(try Tokenizer(json: holes).vocabularySize == 250_901)
+    }
+
     @Test func batchEqualsSequential() throws {
         let tok = try ReferenceFixture.load("bloom_small")
         let cases = (ReferenceFixture.tokenizers["bloom_small"] as! [String: Any])["cases"] as! [[String: Any]]

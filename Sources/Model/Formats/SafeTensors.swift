@@ -75,10 +75,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
         base = p
         mappedLength = size
         do {
-            let n = Int(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-            guard n <= Self.maximumHeaderLength else {
-                throw SafeTensorsError(file: url.path, "header length \(n) exceeds the limit of \(Self.maximumHeaderLength) bytes")
+            let declared = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+            guard declared <= UInt64(Self.maximumHeaderLength) else {
+                throw SafeTensorsError(file: url.path, "header length \(declared) exceeds the limit of \(Self.maximumHeaderLength) bytes")
             }
+            let n = Int(declared)
             guard n <= size - 8 else {
                 throw SafeTensorsError(file: url.path, "header length \(n) runs past the end of the file (\(size) bytes): the file is truncated or not safetensors")
             }

@@ -39,7 +39,7 @@ extension LlamaConfiguration {
                   bosTokenId: optionalInt("tokenizer.ggml.bos_token_id"),
                   eosTokenIds: optionalInt("tokenizer.ggml.eos_token_id").map { [$0] } ?? [],
                   padTokenId: optionalInt("tokenizer.ggml.padding_token_id"))
-        guard headCount % keyValueHeadCount == 0, headDimension % 2 == 0 else {
+        guard keyValueHeadCount > 0, headDimension > 0, headCount % keyValueHeadCount == 0, headDimension % 2 == 0 else {
             throw fail("llama.attention.head_count_kv", "\(headCount) heads, \(keyValueHeadCount) key/value heads, head size \(headDimension): not a valid grouped-query layout")
         }
     }
@@ -65,6 +65,11 @@ extension LlamaWeights {
     /// HF row (h, j, i) — head h, half j of the rotated pair, index i < d/2 — at row h·d + 2i + j.
     public static func load(gguf file: GGUFFile, configuration c: LlamaConfiguration,
                             precision: WeightPrecision = .native) throws -> LlamaWeights {
+        // Each layer has 9 tensors: a block count the file cannot hold is an error before any name list is built.
+        guard c.layerCount <= file.tensors.count / 9 else {
+            throw GGUFError(file: file.path, subject: "metadata 'llama.block_count'",
+                            "\(c.layerCount) layers need \(c.layerCount.multipliedReportingOverflow(by: 9).overflow ? "more" : String(c.layerCount * 9)) layer tensors; the file holds \(file.tensors.count) tensors in all")
+        }
         let names = ggufNames(c)
         let expectedShapes = expectedShapes(c)
         let known = Set(names.map(\.gguf))

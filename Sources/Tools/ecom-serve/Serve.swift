@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model id listed by /v1/models and named in responses (default: the model file's name).") var modelName: String?
     @Option(help: "Chat template: chatml or plain (default: recognised from the model).") var template: String?
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
+    @Option(help: "Close a connection that has sent no complete request part for this many seconds (a client that connects and stalls, or sends its headers a byte at a time); 0: never.") var idleTimeout = 60
     @Option(help: "Compute threads (0: the machine's cores).") var threads = 0
 
     /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
@@ -42,8 +43,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard maxBatch >= 1, maxQueue >= 0, maxBody >= 1, context >= 2 else {
-            throw ValidationError("--max-batch, --max-body must be at least 1, --max-queue not negative, --context at least 2")
+        guard maxBatch >= 1, maxQueue >= 0, maxBody >= 1, context >= 2, idleTimeout >= 0 else {
+            throw ValidationError("--max-batch, --max-body must be at least 1, --max-queue and --idle-timeout not negative, --context at least 2")
         }
         if apiKey != nil && apiKeyEnv != nil { throw ValidationError("give --api-key or --api-key-env, not both") }
         var key = apiKey
@@ -68,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         }
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(idleTimeout: idleTimeout > 0 ? .seconds(Int64(idleTimeout)) : nil)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "ecom-serve"),
             onServerRunning: { channel in
                 let address = channel.localAddress?.description ?? "\(host):\(port)"
