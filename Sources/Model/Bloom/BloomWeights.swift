@@ -64,6 +64,7 @@ public struct BloomWeights: Sendable {
     public static func load(_ checkpoint: SafeTensorsCheckpoint, configuration c: BloomConfiguration,
                             precision: WeightPrecision = .float32) throws -> BloomWeights {
         let prefix = checkpoint.names.contains { $0.hasPrefix("transformer.") } ? "transformer." : ""
+        try checkpoint.checkLayerCount(c.layerCount, tensorsPerLayer: 12, key: "n_layer", architecture: "BLOOM")
         let expected = expectedShapes(c)
         let headName = "lm_head.weight"
         try checkpoint.checkNames(expected: Set(expected.keys.map { prefix + $0 }).union(c.tieWordEmbeddings ? [] : [headName]),

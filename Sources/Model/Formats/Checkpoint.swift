@@ -91,6 +91,15 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
         return out
     }
 
+    /// Checks a configuration's layer count against the tensors present before anything sized by it is built
+    /// (a hostile config.json with 10^9 layers would otherwise spin building tens of billions of expected names).
+    public func checkLayerCount(_ layers: Int, tensorsPerLayer: Int, key: String, architecture: String) throws {
+        guard layers <= names.count / tensorsPerLayer else {
+            throw SafeTensorsError(file: directory.path,
+                                   "config.json's \(key) = \(layers): \(architecture) layers have \(tensorsPerLayer) tensors each, and the checkpoint holds \(names.count) tensors in all")
+        }
+    }
+
     /// Compares the checkpoint's names with `expected` (strict loading): an error listing every missing and
     /// unexpected key, or nothing.
     public func checkNames(expected: Set<String>, optional: Set<String> = [], architecture: String) throws {

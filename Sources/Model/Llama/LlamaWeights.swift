@@ -61,6 +61,7 @@ public struct LlamaWeights: Sendable {
     /// checkpoint may still hold `lm_head.weight` (ignored, as transformers ties it).
     public static func load(_ checkpoint: SafeTensorsCheckpoint, configuration c: LlamaConfiguration,
                             precision: WeightPrecision = .float32) throws -> LlamaWeights {
+        try checkpoint.checkLayerCount(c.layerCount, tensorsPerLayer: 9, key: "num_hidden_layers", architecture: "Llama")
         let expected = expectedShapes(c)
         try checkpoint.checkNames(expected: Set(expected.keys), optional: ["lm_head.weight"], architecture: "Llama")
         func floats(_ name: String) throws -> [Float] { try checkpoint.floats(name, shape: expected[name]!, architecture: "Llama") }
