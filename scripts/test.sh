@@ -43,3 +43,12 @@ if [ $# -eq 0 ]; then
     echo "test: serve smoke skipped: its venv could not be made (scripts/serve/venv.sh)" >&2
   fi
 fi
+# Reliability (Docs/RELIABILITY.md), whole suite only: the server under faults (hostile and slow clients, a flood,
+# disconnects; about 40 s), two SIGKILLs per tool with resume to identical results (scripts/soak.sh; its seed is
+# printed for replay; about 3 minutes), and every fuzz target for a short smoke run from its seed corpus
+# (ECOM_FUZZ_SECONDS, 30 s each by default; the first build of the sanitized targets takes a few minutes).
+if [ $# -eq 0 ]; then
+  ECOM_BIN="$root/.build/debug" bash scripts/serve/faults.sh
+  ECOM_BIN="$root/.build/debug" bash scripts/soak.sh all --kills 2
+  bash scripts/fuzz.sh all "${ECOM_FUZZ_SECONDS:-30}"
+fi

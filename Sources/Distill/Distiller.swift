@@ -251,9 +251,10 @@ public struct Distiller: Sendable {
         progress.advance()
     }
 
-    /// Record shards per split and the manifest (written last, atomically); shards of an earlier run that the new
-    /// manifest does not list are removed. Returns the records per split.
+    /// Record shards per split and the manifest (an earlier manifest removed first, the new one written last,
+    /// atomically); shards of an earlier run that the new manifest does not list are removed. Returns the records per split.
     static func writeShards(_ records: [InstructionRecord], to out: URL, shardBytes: Int) throws -> [String: Int] {
+        try ShardManifest.beginWriting(in: out)
         var shards: [ShardInfo] = []
         var counts: [String: Int] = [:]
         for s in Split.allCases {

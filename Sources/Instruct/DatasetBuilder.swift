@@ -202,6 +202,7 @@ public enum DatasetBuilder {
         if !o.include.isEmpty { progress("include: \(included.count) records from \(o.include.count) directories") }
         let split = assigned + included
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try ShardManifest.beginWriting(in: out)
         var shards: [ShardInfo] = []
         var counts: [String: Int] = [:]
         for s in Split.allCases {

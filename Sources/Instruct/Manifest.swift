@@ -1,5 +1,6 @@
 // The shard manifest (manifest.json): format version, kind, shards with record counts, sizes and checksums, and the
-// tokenizer's hash for packed shards. Written atomically, last, so that a manifest always describes finished shards.
+// tokenizer's hash for packed shards. Removed before new shards are written and written atomically, last, so that a
+// manifest always describes finished shards, those of one run.
 import Foundation
 
 public struct ShardManifest: Codable, Sendable, Equatable {
@@ -38,6 +39,22 @@ public struct ShardManifest: Codable, Sendable, Equatable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeAtomically(try enc.encode(self), to: dir.appendingPathComponent(Self.fileName))
+    }
+
+    /// Prepares `dir` for new shards: removes an earlier manifest and the temporary files (`.NAME.tmp`) of shard writes
+    /// that a stopped process left. A directory is finished once its manifest is written, last; without this, a run
+    /// stopped part way over an earlier output would leave the earlier manifest describing shards it had replaced.
+    public static func beginWriting(in dir: URL) throws {
+        let fm = FileManager.default
+        let url = dir.appendingPathComponent(fileName)
+        if fm.fileExists(atPath: url.path) {
+            do { try fm.removeItem(at: url) } catch {
+                throw InstructError("\(url.path): cannot remove the earlier manifest before writing new shards (\(error.localizedDescription))")
+            }
+        }
+        for n in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where n.hasPrefix(".") && n.hasSuffix(".ecs.tmp") {
+            try? fm.removeItem(at: dir.appendingPathComponent(n))
+        }
     }
 
     public static func read(from dir: URL) throws -> ShardManifest {

@@ -18,6 +18,11 @@ public enum PackPipeline {
         guard chat.kind != .plain || encoder.endOfSequenceID >= 0 else {
             throw InstructError("the tokenizer has no end-of-sequence token ('</s>' or '<|endoftext|>'); packing needs one")
         }
+        guard input.standardizedFileURL.path != out.standardizedFileURL.path else {
+            throw InstructError("\(out.path): the packed output must not be the input directory")
+        }
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try ShardManifest.beginWriting(in: out)
         var shards: [ShardInfo] = []
         var all: [String: PackingStats] = [:]
         var notes: [String: Int] = [:]

@@ -1,6 +1,6 @@
 // The training loop behind `ecom-train`: packed shards streamed from EcomInstruct, gradient accumulation, AdamW with a
-// warm-up schedule and clipping, validation, atomic HF-layout checkpoints plus our trainer state, exact resume, and a
-// clean stop on a signal or a time budget.
+// warm-up schedule and clipping, validation, HF-layout checkpoints plus our trainer state committed as one unit
+// (CheckpointCommit.swift), exact resume, and a clean stop on a signal or a time budget.
 import EcomInstruct
 import EcomTensor
 import Foundation
@@ -51,6 +51,8 @@ public struct TrainerOptions: Sendable {
     public var timeBudget: Double?
     /// Stop (with a checkpoint, resumable) after this many steps in this session.
     public var stepLimit: Int?
+    /// Skip (without updating the weights) a step whose loss or gradients are not finite, instead of stopping.
+    public var skipNonFinite = false
     public var seed: UInt64 = 42
     public init(data: URL, out: URL) { self.data = data; self.out = out }
 }
@@ -76,6 +78,10 @@ public final class Trainer {
     let tokenizerFile: URL
     let log: (String) -> Void
     private var metrics: [MetricsRecord] = []
+    /// The step of the checkpoint now in `--out` (nil until this run, or the run it resumes, has saved one).
+    private var savedStep: Int?
+    /// Whether appending to metrics.jsonl failed once (said once; the next checkpoint rewrites the file whole).
+    private var metricsAppendFailed = false
 
     /// Sets up a run: opens the data, builds or loads the model, and, with `resume`, restores the saved state.
     public init(options o: TrainerOptions, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
@@ -93,6 +99,13 @@ public final class Trainer {
         }
         tokenizerFile = try Self.findTokenizer(options: o, manifest: manifest)
         let stateURL = o.out.appendingPathComponent("trainer_state.bin")
+        // A checkpoint write that a killed process (or a full disk) left unfinished: completed or discarded, so that the
+        // weights and the state in --out are from the same step.
+        switch try CheckpointCommit.recover(in: o.out) {
+        case .none: break
+        case .discarded: log("discarded an unfinished checkpoint write in \(o.out.path) (its process stopped before it was complete); the previous checkpoint stands")
+        case .completed(let step): log("completed the checkpoint write of step \(step.map(String.init) ?? "?") that a stopped process left in \(o.out.path)")
+        }
 
         // The model: resumed from --out, loaded from --init, or a fresh preset.
         let fresh: Bool
@@ -131,6 +144,9 @@ public final class Trainer {
             model = BloomTrainingModel(configuration: c, weights: w)
             fresh = true
         }
+        if let bad = Self.nonFiniteTensor(model.parameters, model.parameterEntries) {
+            throw TrainingError("the weights to train hold NaN or infinity in \(bad) (\(o.resume ? o.out.path : o.initFrom?.path ?? "the fresh model")); nothing was trained")
+        }
         let tokVocab = try Self.tokenizerInfo(tokenizerFile).vocabSize
         guard model.vocabularySize >= tokVocab else {
             throw TrainingError("the model's vocabulary (\(model.vocabularySize)) is smaller than the tokenizer's (\(tokVocab), \(tokenizerFile.path))")
@@ -158,8 +174,9 @@ public final class Trainer {
             optimizer.config.weightDecay = saved.adamw.weightDecay
             optimizer.decayMatricesOnly = saved.decayMatricesOnly
             try stream.restore(saved.dataPosition)
+            savedStep = saved.step
             // Metrics logged after the checkpoint (by a killed run) are dropped: those steps will be redone.
-            metrics = try MetricsRecord.read(o.out.appendingPathComponent("metrics.jsonl")).filter { $0.step <= saved.step }
+            metrics = try Self.readMetrics(o.out.appendingPathComponent("metrics.jsonl"), log: log).filter { $0.step <= saved.step }
             log("resumed at step \(saved.step) of \(saved.totalSteps) (epoch \(saved.dataPosition.epoch), sequence \(saved.dataPosition.consumed))")
         } else if o.resume {
             log("no trainer state in \(o.out.path); starting a new run")
@@ -197,6 +214,10 @@ public final class Trainer {
             if let c = t["content"] as? String, let n = t["id"] as? Int { ids[c] = n }
         }
         guard let maxID = ids.values.max() else { throw TrainingError("\(url.path): no vocabulary") }
+        // The vocabulary sizes a fresh model's embedding: ids far past the token count are a broken file, not a size.
+        guard maxID < ids.count + (1 << 20), ids.values.allSatisfy({ $0 >= 0 }) else {
+            throw TrainingError("\(url.path): token ids run from \(ids.values.min() ?? 0) to \(maxID) over \(ids.count) tokens; a vocabulary's ids are non-negative and nearly contiguous")
+        }
         return (maxID + 1, ids["<s>"], ids["</s>"] ?? ids["<|endoftext|>"], ids["<pad>"])
     }
 
@@ -205,22 +226,36 @@ public final class Trainer {
         var seqs: [(ids: [Int32], lossMask: [UInt8], documentIDs: [UInt16])] = []
         while seqs.count < options.batch {
             guard let bytes = try stream.next() else { throw TrainingError("\(options.data.path): the training stream ended") }
-            let s = try bytes.withUnsafeBytes { try PackedSequence.decode($0, place: "\(options.data.path): epoch \(stream.position.epoch) sequence \(stream.position.consumed - 1)") }
+            let place = "\(options.data.path): epoch \(stream.position.epoch) sequence \(stream.position.consumed - 1)"
+            let s = try bytes.withUnsafeBytes { try PackedSequence.decode($0, place: place) }
+            let vocab = model.vocabularySize
+            if let bad = s.ids.firstIndex(where: { $0 < 0 || Int($0) >= vocab }) {
+                throw TrainingError("\(place): token id \(s.ids[bad]) at position \(bad) is outside the model's vocabulary of \(vocab); the shards were packed with another tokenizer or are corrupt")
+            }
             seqs.append((s.ids, s.lossMask, s.documentIDs))
         }
         return TrainingBatch(packed: seqs)
     }
 
     /// One optimizer step over `accumulation` micro-batches; the loss is normalised by the learned tokens of all of
-    /// them together, so the update equals that of one batch `accumulation` times larger. Returns the mean loss.
-    public static func step(model: any TrainableModel, optimizer: AdamWOptimizer, microBatches: [TrainingBatch], learningRate: Float, clip: Float) -> (loss: Double, gradNorm: Float) {
+    /// them together, so the update equals that of one batch `accumulation` times larger. Returns the mean loss, the
+    /// gradient norm before clipping, and whether the update was applied: a loss or gradient norm that is NaN or
+    /// infinite leaves the weights and the optimizer's moments untouched (`applied` false).
+    public static func step(model: any TrainableModel, optimizer: AdamWOptimizer, microBatches: [TrainingBatch], learningRate: Float,
+                            clip: Float) -> (loss: Double, gradNorm: Float, applied: Bool) {
         model.gradients.zero()
         let total = max(1, microBatches.reduce(0) { $0 + $1.learnedTokens })
         var sum = 0.0
         for b in microBatches { sum += model.forwardBackward(b, normalizer: total).sum }
         let (norm, scale) = clipCoefficient(model.gradients, maxNorm: clip)
+        guard sum.isFinite, norm.isFinite else { return (sum / Double(total), norm, false) }
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate, gradientScale: scale)
-        return (sum / Double(total), norm)
+        return (sum / Double(total), norm, true)
+    }
+
+    /// The name of the first tensor in `buffer` (laid out by `entries`) holding NaN or infinity, or nil.
+    public static func nonFiniteTensor(_ buffer: FlatBuffer, _ entries: [ParameterEntry]) -> String? {
+        entries.first { e in UnsafeBufferPointer(start: buffer.pointer + e.offset, count: e.count).contains { !$0.isFinite } }?.name
     }
 
     /// Mean validation loss over up to `evalBatches` batches (0: all), or nil when there is no validation split.
@@ -242,39 +277,91 @@ public final class Trainer {
         return count == 0 ? nil : sum / Double(count)
     }
 
-    /// Writes the checkpoint: config.json, model.safetensors, tokenizer.json, trainer_state.bin, metrics.jsonl,
-    /// loss.svg (each atomically; the state last, so a state file always has the weights it was saved with).
+    /// Writes the checkpoint: config.json and model.safetensors (or the adapter), tokenizer.json, metrics.jsonl,
+    /// loss.svg and trainer_state.bin, as one unit (CheckpointCommit): all of them whole into a staging directory, then
+    /// moved over the previous checkpoint's. A write that fails (a full disk) leaves the previous checkpoint as it was
+    /// and throws one line naming the file and the cause.
     public func checkpoint() throws {
         let out = options.out
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try model.save(to: out)
-        let tok = out.appendingPathComponent("tokenizer.json")
-        if tokenizerFile.standardizedFileURL.path != tok.standardizedFileURL.path {
-            try AtomicFile.write(try Data(contentsOf: tokenizerFile), to: tok)
-        }
-        try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: out.appendingPathComponent("metrics.jsonl"))
-        try AtomicFile.write(Data(TrainingLog.lossCurveSVG(metrics).utf8), to: out.appendingPathComponent("loss.svg"))
         state.dataPosition = stream.position
-        try state.write(to: out.appendingPathComponent("trainer_state.bin"), m: optimizer.m, v: optimizer.v)
+        // Weights gone non-finite (an update that overflowed) must not replace the last good checkpoint.
+        if let bad = Self.nonFiniteTensor(model.parameters, model.parameterEntries) {
+            let kept = savedStep.map { "the checkpoint of step \($0) in \(out.path) is kept" } ?? "no checkpoint was written"
+            throw TrainingError("step \(state.step): \(bad) holds NaN or infinity after the update; not saved, and \(kept). Lower --lr or --clip")
+        }
+        do {
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let staging = try CheckpointCommit.prepare(in: out)
+            try model.save(to: staging)
+            let tok = out.appendingPathComponent("tokenizer.json")
+            if tokenizerFile.standardizedFileURL.path != tok.standardizedFileURL.path {
+                try AtomicFile.write(try Data(contentsOf: tokenizerFile), to: staging.appendingPathComponent("tokenizer.json"))
+            }
+            try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: staging.appendingPathComponent("metrics.jsonl"))
+            try AtomicFile.write(Data(TrainingLog.lossCurveSVG(metrics).utf8), to: staging.appendingPathComponent("loss.svg"))
+            try state.write(to: staging.appendingPathComponent("trainer_state.bin"), m: optimizer.m, v: optimizer.v)
+        } catch {
+            try? FileManager.default.removeItem(at: CheckpointCommit.stagingDirectory(in: out))
+            let kept = savedStep.map { "the checkpoint of step \($0) there is unchanged" } ?? "no checkpoint of this run is saved yet"
+            throw TrainingError("cannot write the checkpoint of step \(state.step) to \(out.path) (\(CheckpointCommit.reason(error))); \(kept); rerun with --resume once the cause is fixed")
+        }
+        do { try CheckpointCommit.commit(in: out, step: state.step) } catch {
+            throw TrainingError("cannot move the checkpoint of step \(state.step) into place in \(out.path) (\(CheckpointCommit.reason(error))); rerun with --resume to complete it")
+        }
+        savedStep = state.step
     }
 
+    /// Appends one record to metrics.jsonl as the step finishes (for watching a run). A failed append (a full disk) is
+    /// said once and otherwise ignored: the next checkpoint rewrites the file whole, and a resume drops a torn last line.
     private func appendMetric(_ r: MetricsRecord) {
         metrics.append(r)
         let url = options.out.appendingPathComponent("metrics.jsonl")
-        if let h = try? FileHandle(forWritingTo: url) {
-            h.seekToEndOfFile(); h.write(Data(r.jsonLine.utf8)); try? h.close()
-        } else {
-            try? AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: url)
+        do {
+            let h = try FileHandle(forWritingTo: url)
+            defer { try? h.close() }
+            try h.seekToEnd()
+            try h.write(contentsOf: Data(r.jsonLine.utf8))  // the throwing API: `write(_:)` traps on an I/O error
+        } catch {
+            if !metricsAppendFailed { log("cannot append to \(url.path) (\(CheckpointCommit.reason(error))); it is rewritten at the next checkpoint") }
+            metricsAppendFailed = true
         }
+    }
+
+    /// The records of a metrics.jsonl being resumed (missing: none). A last line cut off by a crash or a full disk (no
+    /// final newline, or not a record) is dropped with a note; a bad line elsewhere is an error naming the line.
+    static func readMetrics(_ url: URL, log: (String) -> Void) throws -> [MetricsRecord] {
+        guard let data = try? Data(contentsOf: url) else { return [] }
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let complete = data.isEmpty || data.last == UInt8(ascii: "\n")
+        if complete { lines.removeLast() }
+        var out: [MetricsRecord] = []
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            let isLast = i == lines.count - 1
+            if let r = try? JSONDecoder().decode(MetricsRecord.self, from: Data(line)), !(isLast && !complete) {
+                out.append(r)
+            } else if isLast {
+                log("dropped a torn last line of \(url.path) (an interrupted write)")
+            } else {
+                throw TrainingError("\(url.path):\(i + 1): not a metrics record")
+            }
+        }
+        return out
     }
 
     /// The losses of the steps run by this call, in order (for tests).
     public private(set) var losses: [Double] = []
+    /// Steps skipped by this call because their loss or gradients were not finite (`skipNonFinite`).
+    public private(set) var skippedSteps = 0
 
     /// Trains until the last step, a stop request, or the time budget; always ends with a checkpoint.
     public func run(stop: StopFlag = StopFlag()) throws -> TrainingOutcome {
-        try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: options.out.appendingPathComponent("metrics.jsonl"))
+        let metricsURL = options.out.appendingPathComponent("metrics.jsonl")
+        do {
+            try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true)
+            try AtomicFile.write(Data(metrics.map(\.jsonLine).joined().utf8), to: metricsURL)
+        } catch {
+            throw TrainingError("cannot write \(metricsURL.path) (\(CheckpointCommit.reason(error))); nothing was trained or changed")
+        }
         let start = Date()
         let startElapsed = state.elapsedSeconds, startTokens = state.tokensSeen, startStep = state.step
         var outcome = TrainingOutcome.finished
@@ -285,7 +372,20 @@ public final class Trainer {
             if let limit = options.stepLimit, state.step - startStep >= limit { outcome = .interrupted; break }
             let lr = state.schedule.rate(at: state.step)
             let micro = try (0..<options.accumulation).map { _ in try nextBatch() }
-            let (loss, gradNorm) = Self.step(model: model, optimizer: optimizer, microBatches: micro, learningRate: Float(lr), clip: options.clip)
+            let (loss, gradNorm, applied) = Self.step(model: model, optimizer: optimizer, microBatches: micro, learningRate: Float(lr), clip: options.clip)
+            if !applied {
+                let culprit = Self.nonFiniteTensor(model.gradients, model.parameterEntries).map { "the gradient of \($0)" } ?? "the loss"
+                guard options.skipNonFinite else {
+                    let kept = savedStep.map { "the checkpoint of step \($0) in \(options.out.path) is kept" } ?? "no checkpoint was written"
+                    throw TrainingError("step \(state.step + 1): loss \(loss), gradient norm \(gradNorm): \(culprit) is not finite; training stopped and \(kept). Lower --lr, check the data, or pass --skip-nonfinite to skip such steps")
+                }
+                skippedSteps += 1
+                log("step \(state.step + 1): loss \(loss), gradient norm \(gradNorm): \(culprit) is not finite; the update is skipped (--skip-nonfinite; \(skippedSteps) so far)")
+                state.step += 1
+                state.tokensSeen += tokensPerStep
+                state.dataPosition = stream.position
+                continue
+            }
             losses.append(loss)
             state.step += 1
             state.tokensSeen += tokensPerStep

@@ -12,7 +12,8 @@ Modes:
   garbage       200 with a body that is not JSON
   die-after N   answers N requests as in ok, then exits (later connections are closed unanswered, then refused)
 
---log FILE appends one JSON line per request: {"n", "status", "passage"}.
+--log FILE appends one JSON line per request: {"n", "status", "passage"}. --delay S waits S seconds before each
+answer (a slow teacher, so that a run lasts long enough to be killed part way: scripts/soak.sh).
 
 Example: python3 scripts/serve/fake_endpoint.py --mode flaky --port 0 --log /tmp/requests.jsonl
 """
@@ -37,8 +38,9 @@ def labelling(passage):
 
 
 class State:
-    def __init__(self, mode, limit, log):
+    def __init__(self, mode, limit, log, delay=0.0):
         self.mode = mode
+        self.delay = delay
         self.limit = limit
         self.log = log
         self.lock = threading.Lock()
@@ -93,6 +95,8 @@ def make_handler(state):
                 self.error(400, "invalid_request_error", "bad request: %s" % e)
                 return
             passage = user.split("\nPassage: ", 1)[-1]
+            if state.delay > 0:
+                time.sleep(state.delay)
             with state.lock:
                 state.requests += 1
                 n = state.requests
@@ -151,10 +155,11 @@ def main():
     p.add_argument("limit", nargs="?", type=int, help="N for die-after")
     p.add_argument("--port", type=int, default=0, help="port (0: any free one)")
     p.add_argument("--log", help="append one JSON line per request to this file")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each answer")
     a = p.parse_args()
     if a.mode == "die-after" and (a.limit is None or a.limit < 1):
         p.error("die-after needs N >= 1")
-    state = State(a.mode, a.limit or 0, a.log)
+    state = State(a.mode, a.limit or 0, a.log, a.delay)
     ThreadingHTTPServer.allow_reuse_address = True
     ThreadingHTTPServer.daemon_threads = True
     server = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(state))

@@ -56,6 +56,7 @@ struct EcomTrain: ParsableCommand {
     @Option(help: "Checkpoint every N steps (0: only at the end).") var saveEvery = 0
     @Option(help: "Print a progress line every N steps.") var logEvery = 1
     @Flag(help: "Continue from the trainer state in --out.") var resume = false
+    @Flag(name: .customLong("skip-nonfinite"), help: "Skip a step whose loss or gradients are NaN or infinite (the weights are not updated) instead of stopping with an error.") var skipNonFinite = false
     @Option(help: "Compute threads.") var threads: Int?
     @Option(help: "Stop cleanly (checkpoint, exit 0) after this many seconds.") var timeBudget: Double?
     @Option(help: "Data-order and initialisation seed.") var seed: UInt64 = 42
@@ -89,7 +90,7 @@ struct EcomTrain: ParsableCommand {
         o.learningRate = lr; o.schedule = LearningRateSchedule.Kind(rawValue: schedule)!; o.warmupRatio = warmupRatio
         o.weightDecay = weightDecay; o.decayMatricesOnly = !decayAll; o.clip = clip
         o.evalEvery = evalEvery; o.evalBatches = evalBatches; o.saveEvery = saveEvery; o.logEvery = logEvery
-        o.resume = resume; o.threads = threads; o.timeBudget = timeBudget; o.seed = seed
+        o.resume = resume; o.skipNonFinite = skipNonFinite; o.threads = threads; o.timeBudget = timeBudget; o.seed = seed
         let stop = StopFlag()
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
