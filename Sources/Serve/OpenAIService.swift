@@ -59,13 +59,14 @@ public final class OpenAIService: Sendable {
         switch prepare(method: method, path: path, authorization: authorization, body: body) {
         case .reply(let reply): return reply
         case .generate(let job):
-            do { return try await run(job) } catch let e as OpenAI.APIError {
-                return .json(status: e.status, body: e.body())
-            } catch {
-                let e = OpenAI.APIError.server("\(error)")
-                return .json(status: e.status, body: e.body())
-            }
+            do { return try await run(job) } catch { return Self.errorReply(error) }
         }
+    }
+
+    /// An error as OpenAI's error body with its status (anything but an ``OpenAI/APIError`` is a 500).
+    static func errorReply(_ error: any Error) -> ServiceReply {
+        let e = error as? OpenAI.APIError ?? OpenAI.APIError.server("\(error)")
+        return .json(status: e.status, body: e.body())
     }
 
     /// What a request comes to once read and checked, before any generation: an immediate reply (an error, the model
@@ -107,11 +108,8 @@ public final class OpenAIService: Sendable {
                 throw OpenAI.APIError.notFound("Unknown request URL: \(method) \(route). Routes: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health.",
                                                code: "unknown_url")
             }
-        } catch let e as OpenAI.APIError {
-            return .reply(.json(status: e.status, body: e.body()))
         } catch {
-            let e = OpenAI.APIError.server("\(error)")
-            return .reply(.json(status: e.status, body: e.body()))
+            return .reply(Self.errorReply(error))
         }
     }
 

@@ -11,21 +11,12 @@ bin="${ECOM_BIN:-$root/.build/debug}"
 py="${ECOM_PY:-python3}"
 model="${1:-$root/Tests/Fixtures/llama/tiny.gguf}"
 work="$(mktemp -d)"
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+server_label=faults
+source "$root/scripts/serve/server.sh"
+trap 'stop_server; rm -rf "$work"' EXIT
 batch=2 queue=4 context=256 body=65536 idle=5
-"$bin/ecom-serve" --model "$model" --port 0 --api-key fault-key --max-batch $batch --max-queue $queue --context $context \
-  --max-body $body --idle-timeout $idle > "$work/serve.log" 2>&1 &
-server_pid=$!
-base=""
-for _ in $(seq 1 600); do
-  base="$(grep -o 'base URL http://[0-9.:]*/v1' "$work/serve.log" | head -n 1 | cut -d' ' -f3 || true)"
-  [ -n "$base" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; echo "faults: ecom-serve exited" >&2; exit 1; }
-  sleep 0.2
-done
-[ -n "$base" ] || { cat "$work/serve.log" >&2; echo "faults: ecom-serve did not start" >&2; exit 1; }
+start_server "$work/serve.log" --model "$model" --api-key fault-key --max-batch $batch --max-queue $queue --context $context \
+  --max-body $body --idle-timeout $idle
 echo "faults: ecom-serve at $base (batch $batch, queue $queue, context $context, body $body B, idle timeout $idle s)" >&2
 set +e
 "$py" "$root/scripts/serve/faults.py" --base "$base" --pid "$server_pid" --key fault-key --max-batch $batch --max-queue $queue \

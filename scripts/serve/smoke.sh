@@ -11,25 +11,9 @@ cd "$root"
 bin="${ECOM_BIN:-$root/.build/debug}"
 py="${ECOM_PY:-$(bash "$here/venv.sh")}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ecom-serve-smoke.XXXXXX")"
-server_pid=""
-stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
+server_label="serve smoke"
+source "$here/server.sh"
 trap 'stop_server; rm -rf "$work"' EXIT
-
-# start_server LOG ARGS...: starts ecom-serve on a free port and sets $base to its base URL.
-start_server() {
-  local log="$1"; shift
-  "$bin/ecom-serve" --port 0 "$@" > "$log" 2>&1 &
-  server_pid=$!
-  base=""
-  for _ in $(seq 1 600); do
-    base="$(grep -o 'base URL http://[0-9.:]*/v1' "$log" | head -n 1 | cut -d' ' -f3 || true)"
-    [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; echo "serve smoke: ecom-serve exited" >&2; exit 1; }
-    sleep 0.2
-  done
-  [ -n "$base" ] || { cat "$log" >&2; echo "serve smoke: ecom-serve did not start" >&2; exit 1; }
-  echo "serve smoke: ecom-serve $* at $base" >&2
-}
 
 # expectations MODEL FILE N [--chat-flag]: ecom-generate's greedy answers for the client check's prompts.
 expectations() {

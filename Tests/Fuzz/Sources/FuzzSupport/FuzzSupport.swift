@@ -37,9 +37,6 @@ public enum Scratch {
     }
 }
 
-/// The input as `Data`.
-public func fuzzData(_ start: UnsafePointer<UInt8>, _ count: Int) -> Data { Data(bytes: start, count: count) }
-
 /// Stops the run as a crash: a parser accepted input that breaks a property it promises.
 public func violated(_ message: @autoclosure () -> String, file: StaticString = #file, line: UInt = #line) -> Never {
     fatalError("property violated: \(message())", file: file, line: line)
@@ -57,11 +54,21 @@ func llvmFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
                          _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+/// The target's input handler, set once by ``runFuzzer(_:_:_:)`` before libFuzzer starts calling back.
+nonisolated(unsafe) private var inputHandler: (Data) -> Void = { _ in }
+
 /// The program's entry: SwiftPM links an executable target with `main` aliased to `<module>_main`, so each target
-/// defines that symbol and hands its callback to libFuzzer's driver here (libFuzzer's own `main` is then not linked).
+/// defines that symbol and hands its input handler to libFuzzer's driver here (libFuzzer's own `main` is then not
+/// linked). Each input reaches `body` as `Data`.
 public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                      _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+                      _ body: @escaping (Data) -> Void) -> CInt {
+    inputHandler = body
     var count = argc
     var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return withUnsafeMutablePointer(to: &vector) { v in llvmFuzzerRunDriver(&count, v, callback) }
+    return withUnsafeMutablePointer(to: &vector) { v in
+        llvmFuzzerRunDriver(&count, v) { start, size in
+            inputHandler(start.map { Data(bytes: $0, count: size) } ?? Data())
+            return 0
+        }
+    }
 }

@@ -8,14 +8,13 @@ import FuzzSupport
 
 @_cdecl("fuzz_gguf_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput).
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let data = fuzzData(start, count)
+func fuzz(_ data: Data) {
     let url = Scratch.write(data, to: "model.gguf")
-    guard let file = try? GGUFFile(url: url) else { return 0 }
+    guard let file = try? GGUFFile(url: url) else { return }
     for t in file.tensors {
         guard t.offset >= 0, t.byteCount >= 0, file.dataOffset + t.offset + t.byteCount <= data.count else {
             violated("tensor '\(t.name)' (\(t.byteCount) bytes at \(t.offset)) lies outside the \(data.count)-byte file")
@@ -26,5 +25,4 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         let ids = tokenizer.encode("Hello wörld <|im_start|> 12 345\n", addSpecialTokens: true)
         _ = tokenizer.decode(ids, skipSpecialTokens: false)
     }
-    return 0
 }

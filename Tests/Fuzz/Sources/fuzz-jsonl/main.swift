@@ -28,12 +28,12 @@ let readers = 13
 
 @_cdecl("fuzz_jsonl_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput).
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let (choice, data) = select(fuzzData(start, count), among: readers)
+func fuzz(_ input: Data) {
+    let (choice, data) = select(input, among: readers)
     let text = String(decoding: data, as: UTF8.self)
     switch choice {
     case 0: _ = try? ModelRequests.parse(data, source: "fuzz", field: .ids, vocabSize: 100)
@@ -57,5 +57,4 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         Scratch.write(parts.count > 1 ? Data(parts[1]) : Data(), to: "test.json", in: "task")
         _ = try? EcomGPTTask.load(dir)
     }
-    return 0
 }

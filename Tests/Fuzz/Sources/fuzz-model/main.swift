@@ -8,20 +8,18 @@ import FuzzSupport
 
 @_cdecl("fuzz_model_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 let precisions: [WeightPrecision?] = [nil, .float32, .bfloat16]
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput): the last byte picks the precision, the whole input is the file.
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let data = fuzzData(start, count)
+func fuzz(_ data: Data) {
     let url = Scratch.write(data, to: "model.gguf")
     let precision = precisions[Int(data.last ?? 0) % precisions.count]
-    guard let bundle = try? ModelBundle.load(url, precision: precision) else { return 0 }
+    guard let bundle = try? ModelBundle.load(url, precision: precision) else { return }
     _ = bundle.prompt(user: "Hi")
-    guard let tokenizer = bundle.tokenizer else { return 0 }
+    guard let tokenizer = bundle.tokenizer else { return }
     let ids = tokenizer.encode("Hello", addSpecialTokens: true).map(Int32.init)
     if !ids.isEmpty, ids.count <= 16 { _ = bundle.model.forward(ids: ids, batch: 1, logits: .last) }
-    return 0
 }

@@ -22,12 +22,12 @@ let routes = [("POST", "/v1/chat/completions"), ("POST", "/v1/completions"), ("G
 
 @_cdecl("fuzz_request_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput).
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let (choice, body) = select(fuzzData(start, count), among: routes.count)
+func fuzz(_ input: Data) {
+    let (choice, body) = select(input, among: routes.count)
     let (method, path) = routes[choice]
     switch service.prepare(method: method, path: path, authorization: "Bearer key", body: body) {
     case .reply(let reply):
@@ -40,5 +40,4 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             violated("a job of \(job.prompt.count) prompt tokens and \(job.request.maxTokens) new ones passed the context check")
         }
     }
-    return 0
 }

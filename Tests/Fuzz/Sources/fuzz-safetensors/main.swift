@@ -29,27 +29,25 @@ func check(_ file: SafeTensorsFile, size: Int, headerLength: Int) throws {
 
 @_cdecl("fuzz_safetensors_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput).
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let data = fuzzData(start, count)
+func fuzz(_ data: Data) {
     if data.first == UInt8(ascii: "{") {
         Scratch.write(data, to: "model.safetensors.index.json", in: "index")
-        guard let c = try? SafeTensorsCheckpoint(directory: shardFolder) else { return 0 }
+        guard let c = try? SafeTensorsCheckpoint(directory: shardFolder) else { return }
         for name in c.names {
             guard let e = c.entry(name) else { violated("'\(name)' listed without an entry") }
             _ = try? c.floats(name, shape: e.shape, architecture: "fuzz")
         }
-        return 0
+        return
     }
     let url = Scratch.write(data, to: "model.safetensors")
-    guard let file = try? SafeTensorsFile(contentsOf: url) else { return 0 }
+    guard let file = try? SafeTensorsFile(contentsOf: url) else { return }
     let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
     do { try check(file, size: data.count, headerLength: headerLength) } catch { violated("rawBytes threw for a listed tensor: \(error)") }
     if let c = try? SafeTensorsCheckpoint(file: url) {
         for name in c.names { if let e = c.entry(name) { _ = try? c.floats(name, shape: e.shape, architecture: "fuzz") } }
     }
-    return 0
 }

@@ -15,25 +15,23 @@ let streamFolder: URL = {
 
 @_cdecl("fuzz_shard_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(start ?? UnsafePointer(bitPattern: 1)!, count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
 /// One input (libFuzzer's LLVMFuzzerTestOneInput).
-func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let data = fuzzData(start, count)
+func fuzz(_ data: Data) {
     if data.first == UInt8(ascii: "{") {
         _ = streamFolder
         Scratch.write(data, to: ShardManifest.fileName, in: "stream")
-        guard let stream = try? ShardStream(directory: streamFolder, seed: 1, bufferSize: 4, epochs: 1) else { return 0 }
+        guard let stream = try? ShardStream(directory: streamFolder, seed: 1, bufferSize: 4, epochs: 1) else { return }
         var n = 0
         while n < 64, (try? stream.next()) != nil { n += 1 }
-        return 0
+        return
     }
     let url = Scratch.write(data, to: "fuzz.shard")
-    guard let reader = try? ShardReader(url: url) else { return 0 }
+    guard let reader = try? ShardReader(url: url) else { return }
     _ = reader.fileChecksum()
     if let payloads = try? reader.readAll() {
         for p in payloads.prefix(64) { _ = try? RecordCodec.decode(Data(p), place: "fuzz") }
     }
-    return 0
 }
