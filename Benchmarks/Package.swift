@@ -9,7 +9,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "Ecom", path: "..")],
     targets: [
-        .target(name: "BenchSupport", path: "Sources/BenchSupport"),
+        .target(
+            name: "BenchSupport", dependencies: [.product(name: "EcomTensor", package: "Ecom")], path: "Sources/BenchSupport"),
         .target(
             name: "BenchModelSupport", dependencies: ["BenchSupport", .product(name: "EcomModel", package: "Ecom")],
             path: "Sources/BenchModelSupport"),

@@ -22,6 +22,9 @@ export ECOM_PY="$(bash scripts/reference/venv.sh)"
 echo "bench: building release binaries" >&2
 swift build -c release >&2
 export ECOM_BIN="$(swift build -c release --show-bin-path)"
+# What every row names of the machine where it lacks its own (scripts/bench/combine.py): CPU, OpenBLAS core, kernel path.
+export ECOM_MACHINE="$("$ECOM_BIN/ecom-model" system-info)"
+echo "bench: machine $ECOM_MACHINE" >&2
 # SwiftPM can keep a stale build plan for the path dependency on the library package (a new source file in it is
 # then not compiled); dropping the plan makes it re-read the package, without rebuilding what is up to date.
 rm -f Benchmarks/.build/release.yaml

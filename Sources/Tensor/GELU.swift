@@ -36,12 +36,12 @@ public enum GELUKernel {
         return 1 / (vectorExp(-2 * u) + 1)
     }
 
-    /// Forward (SIMD, parallel): the AVX2 C kernel when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
+    /// Forward (SIMD, parallel): the C kernel of ``NativeKernels/activePath``, else Swift SIMD. `out` may alias `x`.
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        if NativeKernels.isActive {
+        if let kernel = NativeKernels.active?.pointee.gelu_forward {
             let stream = NativeKernels.streams(count)
             ComputeThreads.forEachChunk(count, minPerChunk: ElementwiseKernel.parallelGrain) { _, r in
-                ecom_gelu_forward_f32(x + r.lowerBound, out + r.lowerBound, r.count, stream)
+                kernel(x + r.lowerBound, out + r.lowerBound, r.count, stream)
             }
             return
         }
@@ -54,11 +54,11 @@ public enum GELUKernel {
         })
     }
 
-    /// Backward (SIMD, parallel; AVX2 C kernel when active): dx = dOut * gelu'(x) (or += with `accumulate`). `dx` may alias `dOut`.
+    /// Backward (SIMD, parallel; the active C kernel when there is one): dx = dOut * gelu'(x) (or += with `accumulate`). `dx` may alias `dOut`.
     public static func backward(_ dOut: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
-        if NativeKernels.isActive {
+        if let kernel = NativeKernels.active?.pointee.gelu_backward {
             ComputeThreads.forEachChunk(count, minPerChunk: ElementwiseKernel.parallelGrain) { _, r in
-                ecom_gelu_backward_f32(dOut + r.lowerBound, x + r.lowerBound, dx + r.lowerBound, r.count, accumulate ? 1 : 0)
+                kernel(dOut + r.lowerBound, x + r.lowerBound, dx + r.lowerBound, r.count, accumulate ? 1 : 0)
             }
             return
         }

@@ -98,10 +98,10 @@ public enum HalfMatmulKernel {
         if m == 0 || n == 0 { return }
         let blocks = (n + 3) / 4  // the C kernel takes W rows four at a time: split on those boundaries
         let minBlocks = max(1, 8_192 / max(1, k * m))
-        if NativeKernels.isActive {
+        if let kernel = NativeKernels.active?.pointee.half_linear {
             ComputeThreads.forEachChunk(blocks, minPerChunk: minBlocks) { _, range in
                 let r0 = range.lowerBound * 4, r1 = min(n, range.upperBound * 4)
-                ecom_half_linear_f32(x.base, m, x.stride, w.base + r0 * w.stride, r1 - r0, k, w.stride,
+                kernel(x.base, m, x.stride, w.base + r0 * w.stride, r1 - r0, k, w.stride,
                                      w.format == .float16 ? 0 : 1, bias.map { $0 + r0 }, out.base + r0, out.stride)
             }
             return

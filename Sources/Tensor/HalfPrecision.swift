@@ -70,32 +70,32 @@ public enum HalfPrecision {
         return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
     }
 
-    /// Converts a buffer of Float32 to bfloat16 bits (AVX2 when ``NativeKernels/isActive``; same bits either way).
+    /// Converts a buffer of Float32 to bfloat16 bits (the active C kernel when there is one; same bits either way).
     public static func toBFloat16(_ src: UnsafeBufferPointer<Float>, _ dst: UnsafeMutableBufferPointer<UInt16>) {
-        convert(src, dst, { ecom_f32_to_bf16($0, $1, $2) }, bfloat16Bits)
+        convert(src, dst, { $0.f32_to_bf16($1, $2, $3) }, bfloat16Bits)
     }
     /// Converts a buffer of bfloat16 bits to Float32.
     public static func fromBFloat16(_ src: UnsafeBufferPointer<UInt16>, _ dst: UnsafeMutableBufferPointer<Float>) {
-        convert(src, dst, { ecom_bf16_to_f32($0, $1, $2) }, { float(bfloat16: $0) })
+        convert(src, dst, { $0.bf16_to_f32($1, $2, $3) }, { float(bfloat16: $0) })
     }
-    /// Converts a buffer of Float32 to IEEE half bits (F16C when ``NativeKernels/isActive``).
+    /// Converts a buffer of Float32 to IEEE half bits (F16C in the active C kernel when there is one).
     public static func toFloat16(_ src: UnsafeBufferPointer<Float>, _ dst: UnsafeMutableBufferPointer<UInt16>) {
-        convert(src, dst, { ecom_f32_to_f16($0, $1, $2) }, float16Bits)
+        convert(src, dst, { $0.f32_to_f16($1, $2, $3) }, float16Bits)
     }
-    /// Converts a buffer of IEEE half bits to Float32 (F16C when ``NativeKernels/isActive``).
+    /// Converts a buffer of IEEE half bits to Float32 (F16C in the active C kernel when there is one).
     public static func fromFloat16(_ src: UnsafeBufferPointer<UInt16>, _ dst: UnsafeMutableBufferPointer<Float>) {
-        convert(src, dst, { ecom_f16_to_f32($0, $1, $2) }, { float(float16: $0) })
+        convert(src, dst, { $0.f16_to_f32($1, $2, $3) }, { float(float16: $0) })
     }
 
     /// Converts `src` into the front of `dst`: the C kernel in parallel chunks when active, else element by element.
     static func convert<S, D>(
         _ src: UnsafeBufferPointer<S>, _ dst: UnsafeMutableBufferPointer<D>,
-        _ native: @escaping (UnsafePointer<S>, UnsafeMutablePointer<D>, Int) -> Void, _ scalar: (S) -> D
+        _ native: @escaping (ecom_kernel_table, UnsafePointer<S>, UnsafeMutablePointer<D>, Int) -> Void, _ scalar: (S) -> D
     ) {
         precondition(dst.count >= src.count, "destination too small")
         guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-        if NativeKernels.isActive {
-            ComputeThreads.forEachChunk(src.count, minPerChunk: 1 << 16) { _, r in native(s + r.lowerBound, d + r.lowerBound, r.count) }
+        if let table = NativeKernels.active?.pointee {
+            ComputeThreads.forEachChunk(src.count, minPerChunk: 1 << 16) { _, r in native(table, s + r.lowerBound, d + r.lowerBound, r.count) }
         } else {
             for i in 0..<src.count { d[i] = scalar(s[i]) }
         }

@@ -64,18 +64,18 @@ public enum LayerNormKernel {
         }
     }
 
-    /// Forward (SIMD, rows split over threads): the AVX2 C kernel (one read and one write per element; see
-    /// Sources/TensorKernels/LayerNorm.c) when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
+    /// Forward (SIMD, rows split over threads): the C kernel of ``NativeKernels/activePath`` (AVX2: one read and one
+    /// write per element, see Sources/TensorKernels/LayerNorm.c) when there is one, else Swift SIMD. `out` may alias `x`.
     public static func forward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
         mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?, rows: Int, cols: Int, eps: Float = bloomEpsilon
     ) {
         guard cols > 0 else { return }
-        if NativeKernels.isActive {
+        if let kernel = NativeKernels.active?.pointee.layernorm_forward {
             let stream = NativeKernels.streams(rows * cols)
             ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 32_768 / cols)) { _, r in
                 let o = r.lowerBound
-                ecom_layernorm_forward_f32(x + o * cols, gamma, beta, out + o * cols, mean.map { $0 + o }, rstd.map { $0 + o },
+                kernel(x + o * cols, gamma, beta, out + o * cols, mean.map { $0 + o }, rstd.map { $0 + o },
                                            r.count, cols, eps, stream)
             }
             return

@@ -1,6 +1,7 @@
 // RMSNorm (Zhang & Sennrich 2019) as transformers' LlamaRMSNorm computes it: y = w * (x * rsqrt(mean(x^2) + eps)),
 // the mean of squares in Float32.
 import Foundation
+import _EcomTensorKernels
 
 /// RMSNorm over rows of `cols` floats.
 public enum RMSNormKernel {
@@ -16,9 +17,18 @@ public enum RMSNormKernel {
         }
     }
 
-    /// Forward (SIMD). `out` may alias `x`; `rstd` (one per row) is written when given, for the backward pass.
+    /// Forward (SIMD: the C kernel of ``NativeKernels/activePath`` when there is one, rows split over threads, else
+    /// Swift SIMD). `out` may alias `x`; `rstd` (one per row) is written when given, for the backward pass.
     public static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                rows: Int, cols: Int, eps: Float, rstd: UnsafeMutablePointer<Float>? = nil) {
+        guard cols > 0 else { return }
+        if let kernel = NativeKernels.active?.pointee.rmsnorm_forward {
+            ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 32_768 / cols)) { _, r in
+                let o = r.lowerBound
+                kernel(x + o * cols, weight, out + o * cols, rstd.map { $0 + o }, r.count, cols, eps)
+            }
+            return
+        }
         let w = FloatVector.scalarCount
         let body = cols - cols % w
         for r in 0..<rows {

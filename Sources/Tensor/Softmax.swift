@@ -62,20 +62,20 @@ public enum SoftmaxKernel {
         }
     }
 
-    /// Forward (SIMD, rows split over threads): the AVX2 C kernel (max, exp-sum and scale sweeps with one read of
-    /// x; see Sources/TensorKernels/Softmax.c) when ``NativeKernels/isActive``, else Swift SIMD. `out` may alias `x`.
+    /// Forward (SIMD, rows split over threads): the C kernel of ``NativeKernels/activePath`` (max, exp-sum and scale
+    /// sweeps with one read of x; see Sources/TensorKernels/Softmax.c) when there is one, else Swift SIMD. `out` may alias `x`.
     public static func forward(
         _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, scale: Float = 1,
         bias: UnsafePointer<Float>? = nil, rowsPerBias: Int = Int.max, causalOffset: Int? = nil
     ) {
         guard cols > 0 else { return }
-        if NativeKernels.isActive {
+        if let kernel = NativeKernels.active?.pointee.softmax_row {
             let stream = NativeKernels.streams(rows * cols)
             ComputeThreads.forEachChunk(rows, minPerChunk: max(1, 16_384 / cols)) { _, range in
                 for r in range {
                     let ri = rowsPerBias == Int.max ? r : r % rowsPerBias
                     let b = bias.map { $0 + (rowsPerBias == Int.max ? 0 : r / rowsPerBias) * cols }
-                    ecom_softmax_row_f32(x + r * cols, out + r * cols, visible(ri, cols: cols, causalOffset: causalOffset), cols, scale, b, stream)
+                    kernel(x + r * cols, out + r * cols, visible(ri, cols: cols, causalOffset: causalOffset), cols, scale, b, stream)
                 }
             }
             return

@@ -1,5 +1,6 @@
 // SwiGLU (Shazeer 2020), Llama's MLP activation: y = silu(gate) * up with silu(x) = x * sigmoid(x) = x / (1 + e^-x).
 import Foundation
+import _EcomTensorKernels
 
 /// The gated SiLU product of Llama's MLP.
 public enum SwiGLUKernel {
@@ -11,8 +12,15 @@ public enum SwiGLUKernel {
         }
     }
 
-    /// Forward (SIMD, parallel over chunks). `out` may alias either input.
+    /// Forward (SIMD, parallel over chunks: the C kernel of ``NativeKernels/activePath`` when there is one, else
+    /// Swift SIMD). `out` may alias either input.
     public static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        if let kernel = NativeKernels.active?.pointee.swiglu_forward {
+            ComputeThreads.forEachChunk(count, minPerChunk: 1 << 15) { _, r in
+                kernel(gate + r.lowerBound, up + r.lowerBound, out + r.lowerBound, r.count)
+            }
+            return
+        }
         ComputeThreads.forEachChunk(count, minPerChunk: 1 << 15) { _, range in
             let w = FloatVector.scalarCount
             var i = range.lowerBound

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct GELUTests {
     @Test(arguments: [KernelPath.reference, .simd], simdVariants)
-    func matchesBloomGelu(path: KernelPath, native: Bool) { withSIMDVariant(native) {
+    func matchesBloomGelu(path: KernelPath, native: NativeKernels.Path) { withSIMDVariant(native) {
         let f = TorchFixture.section("gelu")
         let x = f.floats("x")
         let t = Tensor(shape: [x.count], storage: x)
@@ -15,7 +15,7 @@ import Testing
     } }
 
     @Test(arguments: simdVariants)
-    func simdMatchesReferenceOnAwkwardSizes(native: Bool) { withSIMDVariant(native) {
+    func simdMatchesReferenceOnAwkwardSizes(native: NativeKernels.Path) { withSIMDVariant(native) {
         let seed: UInt64 = 707
         for n in awkwardSizes + [100_003] {
             let x = Tensor.uniform([n], lo: -10, hi: 10, seed: seed &+ UInt64(n)), dy = Tensor.uniform([n], seed: seed)

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct LayerNormTests {
     @Test(arguments: [KernelPath.reference, .simd], simdVariants)
-    func matchesTorch(path: KernelPath, native: Bool) { withSIMDVariant(native) {
+    func matchesTorch(path: KernelPath, native: NativeKernels.Path) { withSIMDVariant(native) {
         let f = TorchFixture.section("layernorm")
         let (r, c) = (f.int("rows"), f.int("cols"))
         let x = Tensor(shape: [r, c], storage: f.floats("x"))
@@ -19,7 +19,7 @@ import Testing
     } }
 
     @Test(arguments: simdVariants)
-    func simdMatchesReferenceOnAwkwardShapes(native: Bool) { withSIMDVariant(native) {
+    func simdMatchesReferenceOnAwkwardShapes(native: NativeKernels.Path) { withSIMDVariant(native) {
         let seed: UInt64 = 505
         for rows in awkwardSizes { for cols in awkwardSizes where cols > 1 {
             let s = seed &+ UInt64(rows * 1000 + cols)

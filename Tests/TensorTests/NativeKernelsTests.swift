@@ -1,5 +1,6 @@
-// The AVX2/FMA/F16C C kernels: exp accuracy over the float range, half conversions and half-weight linear layers
-// against the scalar references, layer-norm statistics at a large mean.
+// The C kernels on every path this CPU runs (AVX2, AVX-512, the 16-lane code on AVX2): which paths run and why,
+// exp accuracy over the float range, half conversions and half-weight linear layers against the scalar references,
+// RMSNorm and SwiGLU against theirs, layer-norm statistics at a large mean.
 import EcomTensor
 import EcomTestSupport
 import Foundation
@@ -14,24 +15,63 @@ private let osCPUFlags: Set<String>? = {
     return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
 }()
 
-/// Runs `body` with the C kernels on (`native`) or off, after checking that the path asked for is the one that runs,
-/// and says which ran. The native tests are `.enabled(if: NativeKernels.isSupported)`, so that on a CPU without
-/// AVX2/FMA/F16C they show as skipped instead of passing on a silent rerun of the Swift path.
-private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) throws {
-    try withSIMDVariant(native) {
+/// Runs `body` on one path, after checking that the path asked for is the one that runs, and says which ran. Tests
+/// take their paths from `simdVariants` (the paths this CPU runs), so a path the CPU lacks is not rerun under another
+/// name; `pathsThisCPURuns` and `avx512PathRunsWhereTheCPUHasIt` say which paths ran and why the others did not.
+private func onPath(_ path: NativeKernels.Path, _ test: String, _ body: () throws -> Void) throws {
+    try withSIMDVariant(path) {
         let ran = NativeKernels.activePathName
-        #expect(ran == (native ? "avx2" : "swift-simd"), "\(test): asked for native \(native), runs \(ran)")
+        #expect(ran == path.rawValue, "\(test): asked for \(path.rawValue), runs \(ran)")
         print("NativeKernelsTests.\(test): path \(ran)")
         try body()
     }
 }
+
+/// The features each C path needs.
+private let pathNeeds: [NativeKernels.Path: [String]] = [
+    .avx2: ["avx2", "fma", "f16c"], .avx2Lanes16: ["avx2", "fma", "f16c"],
+    .avx512: ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq"],
+]
 
 @Suite struct NativeKernelsTests {
     @Test func reportsFeatures() {
         print("NativeKernels: supported \(NativeKernels.isSupported), CPU features [\(NativeKernels.cpuFeatures)]")
         #expect(NativeKernels.isSupported == ["avx2", "fma", "f16c"].allSatisfy(NativeKernels.cpuFeatures.split(separator: " ").map(String.init).contains))
         #expect(NativeKernels.$isEnabled.withValue(false) { NativeKernels.activePathName } == "swift-simd")
-        #expect(NativeKernels.$isEnabled.withValue(true) { NativeKernels.activePathName } == (NativeKernels.isSupported ? "avx2" : "swift-simd"))
+        let best: NativeKernels.Path = NativeKernels.canRun(.avx512) ? .avx512 : NativeKernels.isSupported ? .avx2 : .swiftSIMD
+        if ProcessInfo.processInfo.environment["ECOM_TENSOR_NATIVE"] == nil {
+            #expect(NativeKernels.bestPath == best)
+            #expect(NativeKernels.$isEnabled.withValue(true) { NativeKernels.activePathName } == best.rawValue)
+        }
+    }
+
+    /// Which paths this CPU runs, from the CPU's features as our cpuid code reads them and as the operating system
+    /// does (/proc/cpuinfo): each C path runs exactly where the CPU has what it needs. Printed for the test log.
+    @Test func pathsThisCPURuns() {
+        let ours = Set(NativeKernels.cpuFeatures.split(separator: " ").map(String.init))
+        for path in NativeKernels.Path.allCases {
+            let needs = pathNeeds[path] ?? []
+            let missing = needs.filter { !ours.contains($0) }
+            let runs = NativeKernels.canRun(path)
+            print("NativeKernels path \(path.rawValue): " + (runs ? "runs" : "not run here (the CPU lacks \(missing.joined(separator: ", ")))"))
+            #expect(runs == missing.isEmpty, "\(path.rawValue): runs \(runs), missing features \(missing)")
+            if let flags = osCPUFlags {
+                let osMissing = needs.filter { !flags.contains($0) }
+                #expect(runs == osMissing.isEmpty, "\(path.rawValue): runs \(runs), /proc/cpuinfo lacks \(osMissing)")
+            }
+        }
+        #expect(simdVariants == NativeKernels.Path.allCases.filter(NativeKernels.canRun))
+    }
+
+    /// On a CPU with AVX-512 the automatic choice is the AVX-512 path, whose kernels are its own (not the AVX2
+    /// table's); skipped elsewhere, saying so (the 16-lane code then still runs, compiled for AVX2, in every path test).
+    @Test(.enabled(if: NativeKernels.canRun(.avx512), "needs AVX-512 F/BW/VL/DQ: this CPU runs the 16-lane code only as avx2-16lane"))
+    func avx512PathRunsWhereTheCPUHasIt() throws {
+        #expect(NativeKernels.bestPath == .avx512 || ProcessInfo.processInfo.environment["ECOM_TENSOR_NATIVE"] != nil)
+        try onPath(.avx512, "avx512PathRunsWhereTheCPUHasIt") {
+            let x = Tensor.uniform([3, 77], lo: -4, hi: 4, seed: 512)
+            #expect(firstMismatch(x.gelu(path: .simd).storage, x.gelu(path: .reference).storage, rtol: 1e-5, atol: 1e-6) == nil)
+        }
     }
 
     /// Against the operating system's own reading of the CPU, not our cpuid code: a CPU with the features must get the
@@ -46,9 +86,8 @@ private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) t
 
     /// e^x against Double exp: relative error < 1.2e-7 on normal results in every binade of x from 2^-30 to 2^6
     /// (both signs, up to overflow), within one subnormal ulp below, and the special values exact.
-    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
-    func expIsAccurateOverTheFloatRange() {
-        print("NativeKernelsTests.expIsAccurateOverTheFloatRange: path avx2 (ecom_exp_f32)")
+    @Test(arguments: simdVariants.filter { $0 != .swiftSIMD })
+    func expIsAccurateOverTheFloatRange(path: NativeKernels.Path) throws { try onPath(path, "expIsAccurateOverTheFloatRange") {
         let seed: UInt64 = 2718
         var rng = SplitMix64(seed: seed)
         var xs: [Float] = [0, -0, 1, -1, 88.72283, 88.7229, 89, 100, -87.33654, -87.4, -100, -103.97, -103.98, -110, 1e-40, -1e-40,
@@ -75,13 +114,11 @@ private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) t
             #expect(rel < 1.2e-7, "seed \(seed) exp(\(x)) = \(y), expected \(exact) (relative error \(rel))")
         }
         #expect(ys[0] == 1 && ys[1] == 1)
-        print("exp: worst relative error \(worst) over \(xs.count) values (seed \(seed))")
-    }
+        print("exp on \(path.rawValue): worst relative error \(worst) over \(xs.count) values (seed \(seed))")
+    } }
 
-    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
-    func halfBufferConversionsMatchTheScalarOnesOnAVX2() throws { try halfBufferConversionsMatchTheScalarOnes(native: true) }
-    @Test func halfBufferConversionsMatchTheScalarOnesOnSwiftSIMD() throws { try halfBufferConversionsMatchTheScalarOnes(native: false) }
-    private func halfBufferConversionsMatchTheScalarOnes(native: Bool) throws { try onPath(native, "halfBufferConversionsMatchTheScalarOnes") {
+    @Test(arguments: simdVariants)
+    func halfBufferConversionsMatchTheScalarOnes(native: NativeKernels.Path) throws { try onPath(native, "halfBufferConversionsMatchTheScalarOnes") {
         // Every half / bfloat16 bit pattern, widened.
         let all = (0...UInt16.max).map { $0 }
         let f16 = Tensor(shape: [all.count], float16: all).storage, bf16 = Tensor(shape: [all.count], bfloat16: all).storage
@@ -107,10 +144,8 @@ private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) t
 
     /// y = x W^T + b with W in 16 bits: every path against the Double reference on awkward shapes, strided views,
     /// with and without bias, both formats.
-    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
-    func halfLinearMatchesReferenceOnAVX2() throws { try halfLinearMatchesReference(native: true) }
-    @Test func halfLinearMatchesReferenceOnSwiftSIMD() throws { try halfLinearMatchesReference(native: false) }
-    private func halfLinearMatchesReference(native: Bool) throws { try onPath(native, "halfLinearMatchesReference") {
+    @Test(arguments: simdVariants)
+    func halfLinearMatchesReference(native: NativeKernels.Path) throws { try onPath(native, "halfLinearMatchesReference") {
         let seed: UInt64 = 4242
         for format in HalfFormat.allCases {
             for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 33, 7), (1, 257, 257), (2, 5, 1), (17, 33, 257), (20, 257, 33)] {
@@ -143,10 +178,8 @@ private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) t
 
     /// The two-pass statistics stay exact where sum/sum-of-squares would cancel: rows with mean 1000 and spread 1
     /// (there E[x^2] - E[x]^2 would lose about 18% of the variance in float).
-    @Test(.enabled(if: NativeKernels.isSupported, "needs AVX2/FMA/F16C (skipped on a CPU without them)"))
-    func layerNormIsStableAtLargeMeanOnAVX2() throws { try layerNormIsStableAtLargeMean(native: true) }
-    @Test func layerNormIsStableAtLargeMeanOnSwiftSIMD() throws { try layerNormIsStableAtLargeMean(native: false) }
-    private func layerNormIsStableAtLargeMean(native: Bool) throws { try onPath(native, "layerNormIsStableAtLargeMean") {
+    @Test(arguments: simdVariants)
+    func layerNormIsStableAtLargeMean(native: NativeKernels.Path) throws { try onPath(native, "layerNormIsStableAtLargeMean") {
         let seed: UInt64 = 10_000
         let (rows, cols) = (7, 257)
         let x = Tensor(shape: [rows, cols], storage: randomArray(rows * cols, seed: seed, -1, 1).map { $0 + 1_000 })
@@ -160,7 +193,7 @@ private func onPath(_ native: Bool, _ test: String, _ body: () throws -> Void) t
     /// 32-byte boundary, aligned non-temporal stores, masked tail); odd row lengths put every row at another alignment.
     /// The branch is in the C kernels only, so the test needs them (skipped, not passed, without AVX2/FMA/F16C).
     @Test(.enabled(if: NativeKernels.isSupported, "the streaming-store branch is in the AVX2 kernels (skipped on a CPU without AVX2/FMA/F16C)"))
-    func largeOutputsStreamAndMatchReference() throws { try onPath(true, "largeOutputsStreamAndMatchReference") {
+    func largeOutputsStreamAndMatchReference() throws { try onPath(.avx2, "largeOutputsStreamAndMatchReference") {
         let seed: UInt64 = 8_388_608
         let cols = 1031, rows = NativeKernels.streamingStoreBytes / 4 / cols + 1
         let x = Tensor.uniform([rows, cols], lo: -6, hi: 6, seed: seed)

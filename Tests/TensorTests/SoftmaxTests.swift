@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SoftmaxTests {
     @Test(arguments: [KernelPath.reference, .simd], simdVariants)
-    func matchesTorch(path: KernelPath, native: Bool) { withSIMDVariant(native) {
+    func matchesTorch(path: KernelPath, native: NativeKernels.Path) { withSIMDVariant(native) {
         let f = TorchFixture.section("softmax")
         let (r, c, per) = (f.int("rows"), f.int("cols"), f.int("rows_per_bias"))
         let x = Tensor(shape: [r, c], storage: f.floats("x")), bias = Tensor(shape: [r / per, c], storage: f.fromBits("bias_bits"))
@@ -16,7 +16,7 @@ import Testing
     } }
 
     @Test(arguments: simdVariants)
-    func simdMatchesReferenceOnAwkwardShapes(native: Bool) { withSIMDVariant(native) {
+    func simdMatchesReferenceOnAwkwardShapes(native: NativeKernels.Path) { withSIMDVariant(native) {
         let seed: UInt64 = 909
         for rows in awkwardSizes { for cols in awkwardSizes {
             let s = seed &+ UInt64(rows * 1000 + cols)
@@ -34,7 +34,7 @@ import Testing
 
     /// Causal attention leaves the masked scores' gradients uncomputed: the causal backward must not read them.
     @Test(arguments: simdVariants)
-    func causalBackwardIgnoresMaskedGradients(native: Bool) { withSIMDVariant(native) {
+    func causalBackwardIgnoresMaskedGradients(native: NativeKernels.Path) { withSIMDVariant(native) {
         let seed: UInt64 = 1111
         for rows in awkwardSizes { for cols in awkwardSizes {
             let s = seed &+ UInt64(rows * 1000 + cols), group = max(1, rows / 2)

@@ -56,12 +56,15 @@ func withPointers<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
     return a.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-/// The implementations behind the `.simd` path: the AVX2 C kernels (`true`) where the CPU has AVX2/FMA/F16C, and the
-/// portable Swift SIMD code (`false`). Without AVX2 the native case is left out rather than rerunning the Swift code
-/// under its name; NativeKernelsTests' `…OnAVX2` tests then show as skipped, saying why.
-let simdVariants = NativeKernels.isSupported ? [true, false] : [false]
+/// The implementations behind the `.simd` path that this CPU runs: Swift SIMD, the AVX2 C kernels, the AVX-512 ones
+/// where the CPU has AVX-512, and the AVX-512 path's 16-lane code compiled for AVX2. A path the CPU cannot run is left
+/// out rather than rerunning another under its name; NativeKernelsTests' path tests then show it as skipped, saying why.
+let simdVariants = NativeKernels.runnablePaths
 
-/// Runs `body` with the C kernels switched on or off for this task.
-func withSIMDVariant<R>(_ native: Bool, _ body: () throws -> R) rethrows -> R {
-    try NativeKernels.$isEnabled.withValue(native, operation: body)
+/// Swift SIMD and AVX2 only, for the kernels that have no wider version (the block-quantized ones).
+let avx2Variants = NativeKernels.runnablePaths.filter { $0 == .swiftSIMD || $0 == .avx2 }
+
+/// Runs `body` on one implementation of the `.simd` kernels.
+func withSIMDVariant<R>(_ path: NativeKernels.Path, _ body: () throws -> R) rethrows -> R {
+    try NativeKernels.$pathOverride.withValue(path, operation: body)
 }

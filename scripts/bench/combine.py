@@ -5,9 +5,22 @@ Each input line: {"bench", "case", "value", "unit", "higher_is_better", ...}. Li
 Each output line: {"bench", "case", "ours", "reference", "unit", "ratio", ...extra} where ratio is ours/reference
 for throughputs (higher is better) and reference/ours for times, so that a ratio above 1 always means we are better.
 A case measured on one side only is printed with the other side null (e.g. our multi-core figure).
+Every output line names the machine: "cpu", "blas_core" and "path" come from our side's row, and where a row lacks
+them, from ECOM_MACHINE (the JSON of `ecom-model system-info`, which scripts/bench.sh sets).
 """
 import json
+import os
 import sys
+
+MACHINE_KEYS = ("cpu", "blas_core", "path")
+
+
+def machine():
+    try:
+        facts = json.loads(os.environ.get("ECOM_MACHINE") or "{}")
+    except json.JSONDecodeError as e:
+        sys.exit(f"combine: ECOM_MACHINE is not JSON ({e})")
+    return {k: facts[k] for k in MACHINE_KEYS if k in facts}
 
 
 def load(path):
@@ -29,6 +42,7 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     ours, ref = load(sys.argv[1]), load(sys.argv[2])
+    facts = machine()
     keys = list(ours) + [k for k in ref if k not in ours]
     for key in keys:
         o, r = ours.get(key), ref.get(key)
@@ -46,6 +60,8 @@ def main():
             for k, v in (side or {}).items():
                 if k not in ("bench", "case", "value", "unit", "higher_is_better") and k not in line:
                     line[k] = v
+        for k, v in facts.items():
+            line.setdefault(k, v)
         print(json.dumps(line, ensure_ascii=False), flush=True)
 
 

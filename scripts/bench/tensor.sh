@@ -28,6 +28,12 @@ def median_seconds(fn, warmup=1, iterations=7, min_seconds=0.0):
     return samples[n // 2] if n % 2 else (samples[n // 2 - 1] + samples[n // 2]) / 2
 
 
+try:  # numpy's own OpenBLAS and the core it runs (threadpoolctl reads it from the loaded library)
+    from threadpoolctl import threadpool_info
+    numpy_core = next((i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"), None)
+except Exception:
+    numpy_core = None
+
 for n in ([256, 512] if quick else [256, 512, 1024, 2048]):
     rng = np.random.default_rng(1)
     a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
@@ -38,7 +44,8 @@ for n in ([256, 512] if quick else [256, 512, 1024, 2048]):
     # The same numpy figure is the reference for our CBLAS and our SIMD matmul (the latter is reported as a fraction).
     for case in (f"sgemm {n}", f"sgemm simd {n}"):
         print(json.dumps({"bench": "tensor", "case": case, "value": g, "unit": "GFLOPS", "higher_is_better": True,
-                          "reference_kind": f"numpy {np.__version__} matmul"}), flush=True)
+                          "reference_kind": f"numpy {np.__version__} matmul",
+                          "reference_blas_core": numpy_core}), flush=True)
 PY
 cat "$tmp/numpy.jsonl" "$tmp/limits.jsonl" > "$tmp/reference.jsonl"
 "$ECOM_PY" "$ECOM_ROOT/scripts/bench/combine.py" "$tmp/ours.jsonl" "$tmp/reference.jsonl"

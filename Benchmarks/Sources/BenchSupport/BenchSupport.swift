@@ -1,5 +1,22 @@
-// Timing and output helpers shared by the benchmark executables: warm-up, medians, one JSON line per measurement.
+// Timing and output helpers shared by the benchmark executables: warm-up, medians, one JSON line per measurement
+// naming the machine (CPU model, OpenBLAS core, kernel path).
+import EcomTensor
 import Foundation
+
+/// First thing in every benchmark's main: when OpenBLAS would run its generic kernels on this CPU, re-executes the
+/// benchmark with the matching `OPENBLAS_CORETYPE` as the tools do (``BLASCore/reexecWithBetterCoreIfNeeded()``), so
+/// that benchmarks measure what users get, with no environment variable set by hand.
+public func startBenchmark() {
+    BLASCore.reexecWithBetterCoreIfNeeded()
+}
+
+/// What every row says of the machine unless it names its own: `cpu` (model name), `blas_core` (the core OpenBLAS
+/// runs, `openblas_get_corename()`), `path` (the kernel path of EcomTensor's `.simd` operations: avx512, avx2 or
+/// swift-simd) and `cpu_features` (as the kernels detected them).
+public var machineFacts: [String: Any] {
+    ["cpu": NativeKernels.cpuModel, "blas_core": BLASCore.reportedCore, "path": NativeKernels.activePathName,
+     "cpu_features": NativeKernels.cpuFeatures]
+}
 
 /// Monotonic seconds.
 @inline(__always) public func now() -> Double {
@@ -32,9 +49,11 @@ public func medianSeconds(warmup: Int = 2, iterations: Int = 7, minSeconds: Doub
 }
 
 /// Prints one measurement of ours as a JSON line:
-/// `{"bench", "case", "value", "unit", "higher_is_better", ...extra}`; scripts/bench/combine.py joins it with the reference's.
+/// `{"bench", "case", "value", "unit", "higher_is_better", "cpu", "blas_core", "path", ...extra}` (``machineFacts``
+/// unless `extra` names its own); scripts/bench/combine.py joins it with the reference's.
 public func emit(bench: String, case name: String, value: Double, unit: String, higherIsBetter: Bool, extra: [String: Any] = [:]) {
     var obj: [String: Any] = ["bench": bench, "case": name, "value": value, "unit": unit, "higher_is_better": higherIsBetter]
+    for (k, v) in machineFacts { obj[k] = v }
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     FileHandle.standardOutput.write(data + Data("\n".utf8))

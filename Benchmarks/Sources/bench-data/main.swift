@@ -7,6 +7,8 @@ import BenchSupport
 import EcomInstruct
 import Foundation
 
+startBenchmark()
+
 func run() throws {
     let dir = URL(fileURLWithPath: env("BENCH_DATA_DIR", NSTemporaryDirectory() + "ecom-bench-data"))
     let targetBytes = (Int(env("BENCH_DATA_MB", "64")) ?? 64) << 20

@@ -8,6 +8,8 @@ import EcomModel
 import EcomTensor
 import Foundation
 
+startBenchmark()
+
 let quick = env("BENCH_QUICK", "0") == "1"
 ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
 let path = env("ECOM_SMOLLM2_GGUF", "")
@@ -15,13 +17,10 @@ guard !path.isEmpty, FileManager.default.fileExists(atPath: path) else {
     FileHandle.standardError.write(Data("bench-llama: set ECOM_SMOLLM2_GGUF to the SmolLM2 GGUF (scripts/fetch-model.sh prints it)\n".utf8))
     exit(2)
 }
-let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
-    .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) } ?? "unknown"
-let path_ = NativeKernels.activePathName
 
 
 let load = medianSeconds(warmup: 1, iterations: quick ? 2 : 5) { _ = try! ModelLoader.load(URL(fileURLWithPath: path)) }
-let common: [String: Any] = ["threads": ComputeThreads.count, "cpu": cpu, "path": path_]
+let common: [String: Any] = ["threads": ComputeThreads.count]
 emit(bench: "model", case: "smollm2 gguf load", value: load, unit: "s", higherIsBetter: false, extra: common)
 
 for (label, precision) in [("", WeightPrecision.native), (" f32 weights", .float32)] {

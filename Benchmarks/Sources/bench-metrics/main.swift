@@ -4,6 +4,8 @@ import BenchSupport
 import EcomMetrics
 import Foundation
 
+startBenchmark()
+
 let path = CommandLine.arguments.dropFirst().first ?? "pairs.jsonl"
 guard let data = FileManager.default.contents(atPath: path) else { fatalError("bench-metrics: cannot read \(path)") }
 var preds: [String] = [], refs: [String] = []

@@ -9,6 +9,8 @@ import BenchSupport
 import EcomTensor
 import Foundation
 
+startBenchmark()
+
 let quick = env("BENCH_QUICK", "0") == "1"
 let shapes: [(n: Int, k: Int)] = quick ? [(1536, 576), (49152, 576)] : [(1536, 576), (576, 1536), (576, 576), (192, 576), (49152, 576)]
 let formats: [BlockFormat] = [.q4_1, .q8_0]

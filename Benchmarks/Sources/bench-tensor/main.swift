@@ -7,14 +7,21 @@ import BenchSupport
 import EcomTensor
 import Foundation
 
+startBenchmark()
+
 let quick = env("BENCH_QUICK", "0") == "1"
 let threads = ComputeThreads.count
 var limitLines: [String] = []
 
 func gflops(_ n: Int, _ seconds: Double) -> Double { 2 * Double(n * n * n) / seconds / 1e9 }
 
+/// The `.simd` paths measured: the one this CPU chooses (case names without suffix), then every other one it runs
+/// (suffix " <path>", e.g. " avx2" on an AVX-512 machine, " swift-simd"), except the 16-lane check path.
+let measuredPaths: [(path: NativeKernels.Path, suffix: String)] = [(NativeKernels.bestPath, "")]
+    + NativeKernels.runnablePaths.filter { $0 != NativeKernels.bestPath && $0 != .avx2Lanes16 }.map { ($0, " \($0.rawValue)") }
+
 /// Times `body`, reporting bytes moved per second, and a memcpy of the same bytes as the limit. `path` names the
-/// implementation that ran (the `.simd` path is the AVX2 C kernels when the CPU has them, else Swift SIMD).
+/// implementation that ran (the `.simd` path's C kernels of ``NativeKernels/activePath``, else Swift SIMD).
 /// Runs of `body` and of the memcpy alternate (medians of each), so that load from other processes on a shared
 /// machine slows both alike rather than whichever happened to run during it.
 @MainActor func bandwidth(_ name: String, bytes: Int, path: String = NativeKernels.activePathName, _ body: () -> Void) {
@@ -36,7 +43,7 @@ func gflops(_ n: Int, _ seconds: Double) -> Double { 2 * Double(n * n * n) / sec
         total += ours.last! + copies.last!
     }
     emit(bench: "tensor", case: name, value: Double(bytes) / median(ours) / 1e9, unit: "GB/s", higherIsBetter: true,
-         extra: ["threads": threads, "bytes": bytes, "path": path, "cpu_features": NativeKernels.cpuFeatures])
+         extra: ["threads": threads, "bytes": bytes, "path": path])
     let line: [String: Any] = ["bench": "tensor", "case": name, "value": Double(bytes) / median(copies) / 1e9, "unit": "GB/s",
                                "higher_is_better": true, "reference_kind": "memcpy of the same bytes (1 thread)"]
     limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
@@ -51,15 +58,17 @@ x.withUnsafeMutableBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp i
 gamma.withUnsafeBufferPointer { gp in beta.withUnsafeBufferPointer { bp in
 mean.withUnsafeMutableBufferPointer { mp in rstd.withUnsafeMutableBufferPointer { rp in
     let (x, y, o) = (xp.baseAddress!, yp.baseAddress!, op.baseAddress!)
-    // The `.simd` path as it runs on this CPU, then (suffix "swift-simd") the portable Swift SIMD fallback.
-    for native in NativeKernels.isSupported ? [true, false] : [false] {
-        NativeKernels.$isEnabled.withValue(native) {
-            let suffix = native || !NativeKernels.isSupported ? "" : " swift-simd"
+    for (path, suffix) in measuredPaths {
+        NativeKernels.$pathOverride.withValue(path) {
             bandwidth("layernorm \(rows)x\(cols)\(suffix)", bytes: 8 * count) {
                 LayerNormKernel.forward(x, gamma: gp.baseAddress!, beta: bp.baseAddress!, o, mean: mp.baseAddress, rstd: rp.baseAddress, rows: rows, cols: cols)
             }
             bandwidth("softmax \(rows)x\(cols)\(suffix)", bytes: 8 * count) { SoftmaxKernel.forward(x, o, rows: rows, cols: cols) }
             bandwidth("gelu \(count)\(suffix)", bytes: 8 * count) { GELUKernel.forward(x, o, count: count) }
+            bandwidth("rmsnorm \(rows)x\(cols)\(suffix)", bytes: 8 * count) {
+                RMSNormKernel.forward(x, weight: gp.baseAddress!, o, rows: rows, cols: cols, eps: 1e-5, rstd: rp.baseAddress)
+            }
+            bandwidth("swiglu \(count)\(suffix)", bytes: 12 * count) { SwiGLUKernel.forward(gate: x, up: y, o, count: count) }
         }
     }
     bandwidth("add \(count)", bytes: 12 * count, path: "swift-simd") { ElementwiseKernel.add(x, y, o, count: count) }
@@ -71,11 +80,15 @@ let (n16, k16) = (4096, 1024)  // BLOOM-560m's MLP up-projection
 let w16 = Tensor.uniform([n16 * k16], seed: 7).float16Bits()
 var wide = [Float](repeating: 0, count: n16 * k16), xv = Tensor.uniform([k16], seed: 8).storage, yv = [Float](repeating: 0, count: n16)
 w16.withUnsafeBufferPointer { wp in wide.withUnsafeMutableBufferPointer { dp in xv.withUnsafeMutableBufferPointer { xp in yv.withUnsafeMutableBufferPointer { yp in
-    bandwidth("f16->f32 \(n16 * k16)", bytes: 6 * n16 * k16) { HalfPrecision.fromFloat16(wp, dp) }
     let w = HalfMatrixView(base: wp.baseAddress!, rows: n16, columns: k16, stride: k16, format: .float16)
     let xm = MatrixView(base: xp.baseAddress!, rows: 1, columns: k16, stride: k16)
     let ym = MutableMatrixView(base: yp.baseAddress!, rows: 1, columns: n16, stride: n16)
-    bandwidth("gemv f16 \(n16)x\(k16)", bytes: 2 * n16 * k16) { HalfMatmulKernel.linear(xm, w, ym) }
+    for (path, suffix) in measuredPaths where path != .swiftSIMD {
+        NativeKernels.$pathOverride.withValue(path) {
+            bandwidth("f16->f32 \(n16 * k16)\(suffix)", bytes: 6 * n16 * k16) { HalfPrecision.fromFloat16(wp, dp) }
+            bandwidth("gemv f16 \(n16)x\(k16)\(suffix)", bytes: 2 * n16 * k16) { HalfMatmulKernel.linear(xm, w, ym) }
+        }
+    }
 } } } }
 
 // sgemm last: OpenBLAS's threads keep spinning for a while after a call and would steal the cores from the kernels

@@ -4,6 +4,8 @@ import BenchSupport
 import EcomTokenizer
 import Foundation
 
+startBenchmark()
+
 let args = CommandLine.arguments
 guard args.count == 3 else { FileHandle.standardError.write(Data("usage: bench-tokenizer TOKENIZER.json CORPUS.jsonl\n".utf8)); exit(2) }
 let tok = try Tokenizer(contentsOf: URL(fileURLWithPath: args[1]))

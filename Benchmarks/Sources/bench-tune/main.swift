@@ -9,6 +9,8 @@ import EcomModel
 import EcomTensor
 import Foundation
 
+startBenchmark()
+
 let quick = env("BENCH_QUICK", "0") == "1"
 ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
 let mode = CommandLine.arguments.dropFirst().first ?? "lora"

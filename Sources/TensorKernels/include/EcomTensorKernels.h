@@ -85,6 +85,40 @@ void ecom_quant_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const voi
 /// Widens `blocks` consecutive blocks at src into 32 * blocks floats, bit for bit as BlockQuantization.dequantize.
 void ecom_dequantize_blocks_f32(int format, const void *src, ptrdiff_t blocks, float *dst);
 
+/// One implementation of the element-wise, normalisation, conversion and 16-bit linear kernels: the functions above
+/// (ecom_exp_f32 ... ecom_half_linear_f32) under the same contracts, plus RMSNorm and SwiGLU. Entries are never null.
+typedef struct ecom_kernel_table {
+    /// "avx2", "avx512" or "avx2-16lane".
+    const char *name;
+    /// Floats per vector register of this implementation (8 or 16).
+    int lanes;
+    void (*exp)(const float *x, float *y, ptrdiff_t n);
+    void (*gelu_forward)(const float *x, float *y, ptrdiff_t n, int stream);
+    void (*gelu_backward)(const float *dy, const float *x, float *dx, ptrdiff_t n, int accumulate);
+    void (*layernorm_forward)(const float *x, const float *gamma, const float *beta, float *y, float *mean, float *rstd,
+                              ptrdiff_t rows, ptrdiff_t cols, float eps, int stream);
+    void (*softmax_row)(const float *x, float *y, ptrdiff_t visible, ptrdiff_t cols, float scale, const float *bias,
+                        int stream);
+    /// RMSNorm over rows: y = weight * (x * rsqrt(mean(x^2) + eps)), rstd[r] = that rsqrt when rstd is non-null.
+    /// y may alias x.
+    void (*rmsnorm_forward)(const float *x, const float *weight, float *y, float *rstd, ptrdiff_t rows, ptrdiff_t cols,
+                            float eps);
+    /// y = gate / (1 + e^-gate) * up. y may alias either input.
+    void (*swiglu_forward)(const float *gate, const float *up, float *y, ptrdiff_t n);
+    void (*f16_to_f32)(const uint16_t *src, float *dst, ptrdiff_t n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, ptrdiff_t n);
+    void (*f32_to_f16)(const float *src, uint16_t *dst, ptrdiff_t n);
+    void (*f32_to_bf16)(const float *src, uint16_t *dst, ptrdiff_t n);
+    void (*half_linear)(const float *x, ptrdiff_t m, ptrdiff_t ldx, const uint16_t *w, ptrdiff_t n, ptrdiff_t k,
+                        ptrdiff_t ldw, int format, const float *bias, float *y, ptrdiff_t ldy);
+} ecom_kernel_table;
+
+/// The kernels of one path: 0 = AVX2 (the hand-written kernels, RMSNorm and SwiGLU from the 8-lane generic code),
+/// 1 = AVX-512 (the 16-lane generic code compiled for AVX-512 F/BW/VL/DQ), 2 = the same 16-lane code compiled for
+/// AVX2 (a check of the AVX-512 path's logic on CPUs without AVX-512). NULL when this CPU cannot run the path (or on
+/// non-x86 targets), or for an unknown path.
+const ecom_kernel_table *ecom_kernels_table(int path);
+
 /// A chunk of a parallel loop: `task(context, chunk)`.
 typedef void (*ecom_pool_task)(void *context, ptrdiff_t chunk);
 

@@ -17,6 +17,6 @@ struct EcomModelCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "ecom-model",
-        abstract: "Models (HF directories of BLOOM or Llama, or .gguf files): logits, a summary, gradients, GGUF import, LoRA merging.",
-        subcommands: [Forward.self, Info.self, Grad.self, ImportGGUF.self, MergeLoRA.self])
+        abstract: "Models (HF directories of BLOOM or Llama, or .gguf files): logits, a summary, gradients, GGUF import, LoRA merging; the machine's kernels.",
+        subcommands: [Forward.self, Info.self, Grad.self, ImportGGUF.self, MergeLoRA.self, SystemInfo.self])
 }
