@@ -4,7 +4,8 @@
 // (8 lanes for AVX2: RMSNorm and SwiGLU, which have no hand-written AVX2 kernel). Semantics are those of the AVX2
 // kernels in the other files (same formulas, same exp), so every path is checked against the same scalar references.
 // Before including: WIDE_LANES (8 or 16), WIDE_TARGET (a target attribute string), WIDE_NAME(name) (exported names).
-// Outputs are written with ordinary stores (the `stream` arguments are accepted for the common signature).
+// With `stream`, GELU and layer norm write their outputs with non-temporal stores as the AVX2 kernels do (a head up to
+// a vector-size boundary first); softmax, which rescales its output in place, writes it with ordinary stores.
 #include "Internal.h"
 #include <math.h>
 #include <string.h>
@@ -38,6 +39,19 @@ WF void stTail(float *p, wf v, ptrdiff_t count) {
     st(t, v);
     memcpy(p, t, (size_t)count * sizeof(float));
 }
+/// How many floats from p (4-byte aligned) to the next vector-size boundary, at most n: the head a streaming loop
+/// writes with ordinary stores before its aligned non-temporal ones.
+WF ptrdiff_t headToAligned(const float *p, ptrdiff_t n) {
+    ptrdiff_t h = (ptrdiff_t)(((sizeof(wf) - ((uintptr_t)p % sizeof(wf))) % sizeof(wf)) / sizeof(float));
+    return h < n ? h : n;
+}
+
+/// Stores v at p: non-temporal when `stream` (p must then be vector-size aligned), else an ordinary store.
+WF void stOut(float *p, wf v, int stream) {
+    if (stream) __builtin_nontemporal_store(v, (wf *)p);
+    else st(p, v);
+}
+
 /// Lane-wise a where m is set, else b (m: all ones or zero per lane, as comparisons give).
 WF wf sel(wi m, wf a, wf b) { return (wf)(((wi)a & m) | ((wi)b & ~m)); }
 /// 0, 1, ..., W - 1.
@@ -113,16 +127,20 @@ WF wf geluGrad(wf x) {
 }
 
 WK void WIDE_NAME(gelu_forward)(const float *x, float *y, ptrdiff_t n, int stream) {
-    (void)stream;
     ptrdiff_t i = 0;
+    if (stream && (i = headToAligned(y, n)) > 0) {
+        wf v = ldTail(x, i, 0);
+        stTail(y, v * geluSigmoid(v), i);
+    }
     for (; i + W <= n; i += W) {
         wf v = ld(x + i);
-        st(y + i, v * geluSigmoid(v));
+        stOut(y + i, v * geluSigmoid(v), stream);
     }
     if (i < n) {
         wf v = ldTail(x + i, n - i, 0);
         stTail(y + i, v * geluSigmoid(v), n - i);
     }
+    if (stream) _mm_sfence();
 }
 
 WK void WIDE_NAME(gelu_backward)(const float *dy, const float *x, float *dx, ptrdiff_t n, int accumulate) {
@@ -165,14 +183,16 @@ WF float rowSquares(const float *x, ptrdiff_t n, float c) {
 // Layer norm by the two-pass formula of LayerNorm.c (mean, then squared deviations from it: no cancellation).
 WK void WIDE_NAME(layernorm_forward)(const float *x, const float *gamma, const float *beta, float *y, float *mean,
                                      float *rstd, ptrdiff_t rows, ptrdiff_t cols, float eps, int stream) {
-    (void)stream;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
         const float mu = rowSum(xr, cols) / (float)cols;
         const float rs = 1.0f / sqrtf(rowSquares(xr, cols, mu) / (float)cols + eps);
         ptrdiff_t j = 0;
-        for (; j + W <= cols; j += W) st(yr + j, __builtin_elementwise_fma((ld(xr + j) - mu) * rs, ld(gamma + j), ld(beta + j)));
+        if (stream && (j = headToAligned(yr, cols)) > 0)
+            stTail(yr, __builtin_elementwise_fma((ldTail(xr, j, 0) - mu) * rs, ldTail(gamma, j, 0), ldTail(beta, j, 0)), j);
+        for (; j + W <= cols; j += W)
+            stOut(yr + j, __builtin_elementwise_fma((ld(xr + j) - mu) * rs, ld(gamma + j), ld(beta + j)), stream);
         if (j < cols) {
             ptrdiff_t c = cols - j;
             stTail(yr + j, __builtin_elementwise_fma((ldTail(xr + j, c, 0) - mu) * rs, ldTail(gamma + j, c, 0),
@@ -181,6 +201,7 @@ WK void WIDE_NAME(layernorm_forward)(const float *x, const float *gamma, const f
         if (mean) mean[r] = mu;
         if (rstd) rstd[r] = rs;
     }
+    if (stream) _mm_sfence();
 }
 
 // RMSNorm as transformers' LlamaRMSNorm: y = w * (x * rsqrt(mean(x^2) + eps)), the mean of squares in float.
