@@ -6,7 +6,7 @@
 #      instructions, the non-held-out EcomGPT task, atomic tasks, our raw sample); evaluated on the 12 tasks;
 #   2. held-out task families: for each family (CLS, NER, Extract and Condition_Extract, Generate), tune on the
 #      supervised splits of the other families' tasks and evaluate on the held-out family's held-back examples
-#      (runs/exp2-<family>);
+#      (runs/exp2-<family>), then all 12 tasks compared together (runs/exp2);
 #   3. supervised: tune on the first 300 examples of each task (seeded shuffle), evaluate on held-back examples (the
 #      main job's setting, with more examples);
 #   4. atomic tasks (Chain-of-Task): setting 1 without the atomic-task records, same budget (compare with 1);
@@ -71,7 +71,18 @@ for n in 1 2 3 4 5 6; do
          backbone_run "$bin" "$run" "experiments: [2 held-out $family]" "$train_seconds" \
            "--ecomgpt $shared/ecomgpt --held-out $held --supervised-split 300 --supervised-tasks $run/trained-tasks.txt --no-atomic" \
            "$ecomgpt_eval --supervised-split 300 --tasks $run/eval-tasks.txt" "${train_flags[@]}"
-       done ;;
+       done
+       # Every family held out once: the 12 tasks together, each scored by the model tuned without its family
+       # (the four runs' predictions side by side, one paired comparison over all of them).
+       for side in base tuned; do
+         mkdir -p "$runs/exp2/eval-$side"
+         cat "$runs"/exp2-{CLS,NER,Extract,Generate}/eval-$side/predictions.jsonl > "$runs/exp2/eval-$side/predictions.jsonl"
+         cp "$runs/exp2-CLS/eval-$side/summary.json" "$runs/exp2/eval-$side/summary.json"
+       done
+       "$bin/ecom-eval" compare --base "$runs/exp2/eval-base" --tuned "$runs/exp2/eval-tuned" --out "$runs/exp2/report.html" \
+         --title "SmolLM2-135M-Instruct: base against LoRA-tuned, each task family held out once (experiments: 2)" \
+         --notes "Each task's tuned answers come from the model tuned on the other three families (runs/exp2-<family>)." \
+         | tee "$runs/exp2/comparison.txt" ;;
     3) backbone_run "$bin" "$runs/exp3" "experiments: [3 supervised]" "$train_seconds" \
          "--ecomgpt $shared/ecomgpt --held-out $held --supervised-split 300 --no-atomic" \
          "$ecomgpt_eval --supervised-split 300" "${train_flags[@]}" ;;
