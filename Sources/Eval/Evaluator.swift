@@ -72,13 +72,15 @@ public final class Evaluator: @unchecked Sendable {
         let workers = max(1, min(s.workers, units.count))
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let threads = s.threadsPerWorker > 0 ? s.threadsPerWorker : max(1, cores / workers)
-        let savedThreads = ComputeThreads.count
-        ComputeThreads.count = threads
-        defer { ComputeThreads.count = savedThreads }
+        // Each worker's kernels get `threads` through the task-local override, never by changing the process-wide
+        // count under other work running in the same process (a trainer's reductions would change their order).
+        let savedBLASThreads = ComputeThreads.blasThreads
+        ComputeThreads.blasThreads = threads
+        defer { ComputeThreads.blasThreads = savedBLASThreads }
 
         let queue = WorkQueue(count: units.count, stopAfter: s.stopAfter)
         let models = (0..<workers).map { $0 == 0 ? model : model.sharingWeights() }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in ComputeThreads.$override.withValue(threads) {
             while let u = queue.take() {
                 do {
                     let (results, count) = generate(units[u], model: models[w], settings: s)
@@ -90,7 +92,7 @@ public final class Evaluator: @unchecked Sendable {
                     return
                 }
             }
-        }
+        } }
         bar.finish()
         if let failure = queue.failure { throw failure }
         return EvalRunStats(alreadyDone: items.count - pending.count, generated: queue.done,

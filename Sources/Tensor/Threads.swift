@@ -33,6 +33,14 @@ public enum ComputeThreads {
         }
     }
 
+    /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``: for code that runs several
+    /// computations side by side, each with ``override`` for our kernels, and sets OpenBLAS's share once. OpenBLAS
+    /// splits a gemm over rows and columns, never over the inner dimension, so its results do not depend on this.
+    public static var blasThreads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
     /// Runs `body` over `[0, total)` split into contiguous chunks, in parallel when the work is large enough.
     ///
     /// The split depends only on `total`, `minPerChunk` and `count`, never on timing: chunk `c` of `chunks` is
