@@ -1,6 +1,5 @@
 // Run-time choice among the C kernels of _EcomTensorKernels (AVX-512, AVX2) and the portable Swift SIMD code.
 import _EcomTensorKernels
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,15 +41,6 @@ public enum NativeKernels {
 
     /// The CPU features detected (e.g. "avx avx2 fma f16c"), for reports.
     public static let cpuFeatures: String = String(cString: ecom_kernels_cpu_features())
-
-    /// The CPU's model name as the operating system gives it (/proc/cpuinfo's first "model name"), or "unknown", for
-    /// reports.
-    public static let cpuModel: String = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let colon = line.firstIndex(of: ":") else { return "unknown" }
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }()
 
     /// Whether this CPU can run `path`.
     public static func canRun(_ path: Path) -> Bool {

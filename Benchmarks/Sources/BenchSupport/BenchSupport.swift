@@ -10,14 +10,6 @@ public func startBenchmark() {
     BLASCore.reexecWithBetterCoreIfNeeded()
 }
 
-/// What every row says of the machine unless it names its own: `cpu` (model name), `blas_core` (the core OpenBLAS
-/// runs, `openblas_get_corename()`), `path` (the kernel path of EcomTensor's `.simd` operations: avx512, avx2 or
-/// swift-simd) and `cpu_features` (as the kernels detected them).
-public var machineFacts: [String: Any] {
-    ["cpu": NativeKernels.cpuModel, "blas_core": BLASCore.reportedCore, "path": NativeKernels.activePathName,
-     "cpu_features": NativeKernels.cpuFeatures]
-}
-
 /// Monotonic seconds.
 @inline(__always) public func now() -> Double {
     var ts = timespec()
@@ -49,11 +41,11 @@ public func medianSeconds(warmup: Int = 2, iterations: Int = 7, minSeconds: Doub
 }
 
 /// Prints one measurement of ours as a JSON line:
-/// `{"bench", "case", "value", "unit", "higher_is_better", "cpu", "blas_core", "path", ...extra}` (``machineFacts``
-/// unless `extra` names its own); scripts/bench/combine.py joins it with the reference's.
+/// `{"bench", "case", "value", "unit", "higher_is_better", "cpu", "blas_core", "path", ...extra}` (EcomTensor's
+/// `MachineFacts.current`, unless `extra` names its own); scripts/bench/combine.py joins it with the reference's.
 public func emit(bench: String, case name: String, value: Double, unit: String, higherIsBetter: Bool, extra: [String: Any] = [:]) {
     var obj: [String: Any] = ["bench": bench, "case": name, "value": value, "unit": unit, "higher_is_better": higherIsBetter]
-    for (k, v) in machineFacts { obj[k] = v }
+    for (k, v) in MachineFacts.current { obj[k] = v }
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     FileHandle.standardOutput.write(data + Data("\n".utf8))

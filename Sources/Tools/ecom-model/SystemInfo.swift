@@ -11,17 +11,11 @@ struct SystemInfo: ParsableCommand {
             Keys: cpu (model name), cpu_features (as the kernels detect them), path (the kernels of the element-wise \
             and 16-bit operations: avx512, avx2 or swift-simd), paths (every path this CPU runs), blas_core (the core \
             OpenBLAS runs, after the tools' own choice: see Docs/PERFORMANCE.md), openblas_coretype (the variable as \
-            set, by you or by the tools), threads. Benchmarks put the same facts on every row.
+            set, by you or by the tools), threads (MachineFacts in EcomTensor). Benchmarks put the same facts on every row.
             """)
 
     func run() throws {
-        let facts: [String: Any] = [
-            "cpu": NativeKernels.cpuModel, "cpu_features": NativeKernels.cpuFeatures, "path": NativeKernels.activePathName,
-            "paths": NativeKernels.runnablePaths.map(\.rawValue), "blas_core": BLASCore.reportedCore,
-            "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? NSNull(),
-            "threads": ComputeThreads.count,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: facts, options: [.sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: MachineFacts.current, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 }
