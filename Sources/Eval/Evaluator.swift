@@ -70,7 +70,7 @@ public final class Evaluator: @unchecked Sendable {
         let units = Self.units(items, pending: Set(pending.map(\.key)), settings: s)
         let bar = ProgressBar(total: pending.count, label: "eval", enabled: s.showProgress)
         let workers = max(1, min(s.workers, units.count))
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let cores = ComputeThreads.usableProcessors
         let threads = s.threadsPerWorker > 0 ? s.threadsPerWorker : max(1, cores / workers)
         // Each worker's kernels get `threads` through the task-local override, never by changing the process-wide
         // count under other work running in the same process (a trainer's reductions would change their order).

@@ -14,13 +14,15 @@ public enum MachineFacts {
     /// `cpu` (model name), `cpu_features` (as the kernels detect them), `path` (the kernels of the element-wise and
     /// 16-bit operations now: avx512, avx2 or swift-simd), `paths` (every path this CPU runs), `blas_core` (the core
     /// OpenBLAS runs, after the tools' own choice, ``BLASCore``), `openblas_coretype` (the variable as set, or null),
-    /// `threads` (``ComputeThreads/count``).
+    /// `threads` (``ComputeThreads/count``), `bf16` (the bf16 compute backend, e.g. "onednn libdnnl.so.2", or "none: "
+    /// and why).
     public static var current: [String: Any] {
         [
             "cpu": cpuModel, "cpu_features": NativeKernels.cpuFeatures, "path": NativeKernels.activePathName,
             "paths": NativeKernels.runnablePaths.map(\.rawValue), "blas_core": BLASCore.reportedCore,
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? NSNull(),
             "threads": ComputeThreads.count,
+            "bf16": OneDNN.shared.map { "onednn \($0.library)" } ?? "none: \(BF16Matmul.unavailableReason)",
         ]
     }
 }

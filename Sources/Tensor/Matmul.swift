@@ -54,14 +54,19 @@ public enum MatmulKernel {
         } }
     }
 
-    /// OpenBLAS `cblas_sgemm` (its own threads follow ``ComputeThreads``).
+    /// OpenBLAS `cblas_sgemm` (its own threads follow ``ComputeThreads``); under bf16 ``MatmulPrecision``, products
+    /// of at least ``BF16Matmul/minimumWork`` multiply-adds go to ``BF16Matmul`` instead.
     public static func gemmBLAS(
         _ a: MatrixView, transposeA: Bool = false, _ b: MatrixView, transposeB: Bool = false, _ c: MutableMatrixView,
-        alpha: Float = 1, beta: Float = 0
+        alpha: Float = 1, beta: Float = 0, precision: MatmulPrecision = MatmulPrecision.current
     ) {
         let (m, n, k) = check(a, b, c, transposeA, transposeB)
         if m == 0 || n == 0 { return }
         if k == 0 { scaleOutput(c, beta); return }  // BLAS would reject a leading dimension of 0
+        if precision == .bf16 && m * n * k >= BF16Matmul.minimumWork {
+            BF16Matmul.gemm(a, transposeA: transposeA, b, transposeB: transposeB, c, alpha: alpha, beta: beta)
+            return
+        }
         _ = ComputeThreads.count  // make sure OpenBLAS got the knob's thread count
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a.base, Int32(a.stride), b.base, Int32(b.stride),

@@ -20,11 +20,15 @@ public enum ComputeThreads {
         return n
     }()
 
+    /// The processors this process can keep busy: those online, narrowed by its CPU affinity (`taskset`, a cpuset)
+    /// and its cgroup CPU quota. The default of ``count``, and a sensible size for any pool of compute threads.
+    public static var usableProcessors: Int { System.activeProcessorCount }
+
     /// A per-task override of ``count`` for our kernels (not OpenBLAS), e.g. to compare thread counts in tests
     /// that run concurrently: `ComputeThreads.$override.withValue(1) { ... }`.
     @TaskLocal public static var override: Int?
 
-    /// Threads used by large operations (at least 1). Defaults to the number of active processors.
+    /// Threads used by large operations (at least 1). Defaults to ``usableProcessors``.
     public static var count: Int {
         get { override.map { max(1, $0) } ?? current }
         set {
@@ -60,6 +64,9 @@ public enum ComputeThreads {
     /// Hands the chunks of ``forEachChunk(_:minPerChunk:_:)`` to the pool.
     @usableFromInline
     static func runOnPool(chunks: Int, total: Int, _ body: @escaping (Int, Range<Int>) -> Void) {
+        // Pool threads are not tasks: the caller's task-local settings are handed to each chunk explicitly.
+        let inherited = InheritedSettings.current
+        let body = inherited.isEmpty ? body : { c, r in inherited.apply { body(c, r) } }
         var job = PoolJob(body: body, total: total, chunks: chunks)
         withUnsafeMutablePointer(to: &job) { p in
             ecom_pool_run(chunks, count, { context, c in
@@ -77,6 +84,28 @@ public enum ComputeThreads {
     }
 }
 
+/// The task-local settings a parallel chunk must see as its caller does: matrix-product precision and bf16 backend.
+struct InheritedSettings {
+    let precision: MatmulPrecision?
+    let backend: BF16Matmul.Backend?
+    let minimumWork: Int?
+
+    static var current: InheritedSettings {
+        InheritedSettings(precision: MatmulPrecision.override, backend: BF16Matmul.backendOverride,
+                          minimumWork: BF16Matmul.minimumWorkOverride)
+    }
+
+    var isEmpty: Bool { precision == nil && backend == nil && minimumWork == nil }
+
+    func apply(_ body: () -> Void) {
+        MatmulPrecision.$override.withValue(precision) {
+            BF16Matmul.$backendOverride.withValue(backend) {
+                BF16Matmul.$minimumWorkOverride.withValue(minimumWork, operation: body)
+            }
+        }
+    }
+}
+
 /// One parallel loop handed to the pool.
 struct PoolJob {
     let body: (Int, Range<Int>) -> Void
@@ -84,13 +113,81 @@ struct PoolJob {
     let chunks: Int
 }
 
-/// Processor count without Foundation.
+/// Processor counts without Foundation.
 enum System {
-    static var activeProcessorCount: Int {
+    /// Processors online on the machine (`sysconf`), whatever this process may use.
+    static var onlineProcessors: Int {
         #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
         return 1
         #endif
+    }
+
+    /// The processors this process can actually keep busy: the online count, narrowed by the CPU affinity mask
+    /// (`taskset`, a container's cpuset) and by a cgroup CPU quota (`docker --cpus`, Kubernetes limits), as the JVM and
+    /// .NET size their pools. Running more compute threads than this makes them take turns on the same cores: a 16-core
+    /// host's process pinned to 2 cores ran OpenBLAS sgemm at half speed with 16 threads.
+    static var activeProcessorCount: Int {
+        var n = onlineProcessors
+        let affinity = Int(ecom_affinity_cpus())
+        if affinity > 0 { n = min(n, affinity) }
+        if let quota = cgroupQuota() { n = min(n, quota) }
+        return max(1, n)
+    }
+
+    /// The cgroup CPU quota in whole processors (rounded up), or nil when there is none: cgroup v2's `cpu.max` of
+    /// this process's group (from `/proc/self/cgroup`) or of the root, else cgroup v1's `cfs_quota_us / cfs_period_us`.
+    static func cgroupQuota() -> Int? {
+        if let own = readSmallFile("/proc/self/cgroup").flatMap(cgroupV2Path) {
+            let dir = own == "/" ? "" : own
+            if let text = readSmallFile("/sys/fs/cgroup\(dir)/cpu.max") { return quota(cpuMax: text) }
+        }
+        if let text = readSmallFile("/sys/fs/cgroup/cpu.max") { return quota(cpuMax: text) }
+        if let q = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), let p = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+           let quota = Int(q.trimmingWhitespace), let period = Int(p.trimmingWhitespace) {
+            return self.quota(micros: quota, period: period)
+        }
+        return nil
+    }
+
+    /// Parses cgroup v2 `cpu.max` ("QUOTA PERIOD", QUOTA "max" when unlimited) into whole processors.
+    static func quota(cpuMax: String) -> Int? {
+        let fields = cpuMax.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count >= 2, let quota = Int(fields[0]), let period = Int(fields[1]) else { return nil }
+        return self.quota(micros: quota, period: period)
+    }
+
+    /// A quota of `micros` per `period` microseconds as whole processors, rounded up; nil when unlimited (negative).
+    static func quota(micros: Int, period: Int) -> Int? {
+        guard micros > 0, period > 0 else { return nil }
+        return max(1, (micros + period - 1) / period)
+    }
+
+    /// The cgroup v2 path in `/proc/self/cgroup` (its "0::PATH" line), or nil on cgroup v1.
+    static func cgroupV2Path(_ text: String) -> String? {
+        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
+            return String(line.dropFirst(3))
+        }
+        return nil
+    }
+
+    /// A small text file's contents (at most 4 KiB), or nil when it cannot be read.
+    static func readSmallFile(_ path: String) -> String? {
+        #if canImport(Glibc)
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = fread(&buffer, 1, buffer.count, f)
+        return String(decoding: buffer[0..<n], as: UTF8.self)
+        #else
+        return nil
+        #endif
+    }
+}
+
+extension String {
+    fileprivate var trimmingWhitespace: String {
+        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
     }
 }

@@ -18,6 +18,15 @@ struct TrainReference: Decodable {
         var steps: Int; var lr: Double; var warmup_steps: Int; var weight_decay: Float; var clip: Float
         var beta1: Float; var beta2: Float; var eps: Float; var batch: Int; var seq_len: Int
         var batches: [Batch]; var losses: [Double]; var learning_rates: [Double]; var grad_norms_before_clip: [Double]
+
+        /// AdamW with the run's settings, for `model`'s parameters.
+        func optimizer(for model: BloomTrainingModel) -> AdamWOptimizer {
+            AdamWOptimizer(layout: model.layout, config: AdamWConfig(
+                learningRate: Float(lr), beta1: beta1, beta2: beta2, eps: eps, weightDecay: weight_decay))
+        }
+
+        /// The run's cosine schedule with warmup.
+        var schedule: LearningRateSchedule { LearningRateSchedule(kind: .cosine, peak: lr, warmupSteps: warmup_steps, totalSteps: steps) }
     }
     var grad: GradPart
     var run: Run
@@ -67,9 +76,7 @@ enum TinyTraining {
     @Test func twentyStepRunMatchesTorch() throws {
         let run = TrainReference.shared.run
         let model = try TinyTraining.model()
-        let opt = AdamWOptimizer(layout: model.layout, config: AdamWConfig(
-            learningRate: Float(run.lr), beta1: run.beta1, beta2: run.beta2, eps: run.eps, weightDecay: run.weight_decay))
-        let schedule = LearningRateSchedule(kind: .cosine, peak: run.lr, warmupSteps: run.warmup_steps, totalSteps: run.steps)
+        let opt = run.optimizer(for: model), schedule = run.schedule
         for step in 0..<run.steps {
             let lr = schedule.rate(at: step)
             #expect(isClose(Float(lr), Float(run.learning_rates[step]), rtol: 1e-7, atol: 1e-12))

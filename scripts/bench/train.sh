@@ -7,10 +7,16 @@
 set -euo pipefail
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for shape in tiny small; do
-  for variant in full instruction; do
-    BENCH_THREADS=2 "$ECOM_BENCH_BIN/bench-train" "$shape" "$variant" >> "$tmp/ours.jsonl"
-    "$ECOM_PY" "$ECOM_ROOT/scripts/bench/train_reference.py" "$shape" "${BENCH_QUICK:-0}" "$variant" >> "$tmp/reference.jsonl"
+# Where the machine has bf16 compute (ecom-model system-info's "bf16"), the same cases again in bf16 against PyTorch's
+# bf16 autocast.
+precisions="f32"
+case "${ECOM_MACHINE:-}" in *'"bf16":"onednn'*) precisions="f32 bf16" ;; esac
+for precision in $precisions; do
+  for shape in tiny small; do
+    for variant in full instruction; do
+      BENCH_THREADS=2 BENCH_PRECISION=$precision "$ECOM_BENCH_BIN/bench-train" "$shape" "$variant" >> "$tmp/ours.jsonl"
+      "$ECOM_PY" "$ECOM_ROOT/scripts/bench/train_reference.py" "$shape" "${BENCH_QUICK:-0}" "$variant" "$precision" >> "$tmp/reference.jsonl"
+    done
   done
 done
 "$ECOM_PY" "$ECOM_ROOT/scripts/bench/combine.py" "$tmp/ours.jsonl" "$tmp/reference.jsonl"

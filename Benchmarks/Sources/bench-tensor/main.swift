@@ -94,6 +94,7 @@ w16.withUnsafeBufferPointer { wp in wide.withUnsafeMutableBufferPointer { dp in 
 // sgemm last: OpenBLAS's threads keep spinning for a while after a call and would steal the cores from the kernels
 // above (the first memory-bound case used to measure at half speed after it).
 // sgemm: C = A B, square, row-major.
+var sgemmGFLOPS: [Int: Double] = [:]
 for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
     let a = Tensor.uniform([n, n], seed: 1), b = Tensor.uniform([n, n], seed: 2)
     var c = Tensor(shape: [n, n])
@@ -106,7 +107,27 @@ for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
         } } }
         emit(bench: "tensor", case: path == .blas ? "sgemm \(n)" : "sgemm simd \(n)", value: gflops(n, t), unit: "GFLOPS",
              higherIsBetter: true, extra: ["threads": threads, "path": path.rawValue])
+        if path == .blas { sgemmGFLOPS[n] = gflops(n, t) }
     }
+}
+
+// bf16 GEMM (inputs rounded to bf16 each call, as a bf16 training step does, Float32 accumulation) against our own
+// f32 sgemm of the same run and size, where this machine has the fast backend.
+if let backend = BF16Matmul.native {
+    for n in [1024, 2048] where sgemmGFLOPS[n] != nil {
+        let a = Tensor.uniform([n, n], seed: 1), b = Tensor.uniform([n, n], seed: 2)
+        var c = Tensor(shape: [n, n])
+        let t = a.withMatrix { av in b.withMatrix { bv in c.withMutableMatrix { cv in
+            medianSeconds(warmup: 1, iterations: 7, minSeconds: 0.3) { BF16Matmul.gemm(av, bv, cv, backend: backend) }
+        } } }
+        emit(bench: "tensor", case: "bf16 gemm \(n)", value: gflops(n, t), unit: "GFLOPS", higherIsBetter: true,
+             extra: ["threads": threads, "path": "bf16 \(backend.rawValue)"])
+        let line: [String: Any] = ["bench": "tensor", "case": "bf16 gemm \(n)", "value": sgemmGFLOPS[n]!, "unit": "GFLOPS",
+                                   "higher_is_better": true, "reference_kind": "our f32 sgemm \(n) (cblas_sgemm, same run)"]
+        limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+    }
+} else {
+    FileHandle.standardError.write(Data("bench-tensor: no bf16 gemm cases: \(BF16Matmul.unavailableReason)\n".utf8))
 }
 
 if let path = ProcessInfo.processInfo.environment["BENCH_TENSOR_LIMITS"] {

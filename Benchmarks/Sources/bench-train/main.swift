@@ -11,6 +11,14 @@ startBenchmark()
 
 let quick = env("BENCH_QUICK", "0") == "1"
 ComputeThreads.count = Int(env("BENCH_THREADS", "2")) ?? 2
+// BENCH_PRECISION=bf16: matrix products in bf16 with Float32 accumulation (cases get a " bf16" suffix).
+let precision = MatmulPrecision(rawValue: env("BENCH_PRECISION", "f32")) ?? .f32
+if precision == .bf16 && BF16Matmul.native == nil {
+    FileHandle.standardError.write(Data("bench-train: no bf16 compute here: \(BF16Matmul.unavailableReason)\n".utf8))
+    exit(0)
+}
+MatmulPrecision.processDefault = precision
+let suffix = precision == .bf16 ? " bf16" : ""
 let shape = CommandLine.arguments.dropFirst().first ?? "tiny"
 let (B, T) = (4, 256)
 let config: BloomConfiguration
@@ -64,9 +72,9 @@ let breakdown: [String: Any] = [
     "parameters": model.layout.count, "threads": ComputeThreads.count,
 ]
 if variant == "instruction" {
-    emit(bench: "train", case: "\(shape) instruction batch tokens/s (4x256, 27% padding, 15% learned)", value: Double(B * T) / t,
+    emit(bench: "train", case: "\(shape) instruction batch tokens/s (4x256, 27% padding, 15% learned)\(suffix)", value: Double(B * T) / t,
          unit: "tokens/s", higherIsBetter: true, extra: breakdown)
 } else {
-    emit(bench: "train", case: "\(shape) train tokens/s (4x256)", value: Double(B * T) / t, unit: "tokens/s", higherIsBetter: true, extra: breakdown)
-    emit(bench: "train", case: "\(shape) peak memory", value: maxRSS, unit: "MiB", higherIsBetter: false)
+    emit(bench: "train", case: "\(shape) train tokens/s (4x256)\(suffix)", value: Double(B * T) / t, unit: "tokens/s", higherIsBetter: true, extra: breakdown)
+    emit(bench: "train", case: "\(shape) peak memory\(suffix)", value: maxRSS, unit: "MiB", higherIsBetter: false)
 }

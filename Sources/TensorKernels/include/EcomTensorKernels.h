@@ -119,6 +119,10 @@ typedef struct ecom_kernel_table {
 /// non-x86 targets), or for an unknown path.
 const ecom_kernel_table *ecom_kernels_table(int path);
 
+/// The number of processors in this process's CPU affinity mask (what `taskset` or a container's cpuset allows), or
+/// -1 where the platform cannot say (non-Linux). Available on every platform.
+int ecom_affinity_cpus(void);
+
 /// A chunk of a parallel loop: `task(context, chunk)`.
 typedef void (*ecom_pool_task)(void *context, ptrdiff_t chunk);
 

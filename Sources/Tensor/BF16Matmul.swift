@@ -1,0 +1,230 @@
+// bf16 compute for matrix products: inputs rounded to bfloat16 (nearest, ties to even, as PyTorch's CPU autocast
+// does), products accumulated in Float32, output Float32. Two backends behind one interface: oneDNN's
+// `dnnl_gemm_bf16bf16f32` (its AVX512_BF16 and AMX kernels), loaded at run time from Debian's libdnnl so that nothing
+// links against it, and `rounding`, which rounds the inputs to bf16 and multiplies them with cblas_sgemm (the same
+// products on any CPU, up to summation order: what tests check the plumbing and tolerances with).
+// Chosen on numbers (Docs/PERFORMANCE.md, "bf16 compute"): on an AVX512_BF16/AMX Xeon, oneDNN 2.6 ran 1024-2048 bf16
+// GEMMs at 2.7x OpenBLAS's sgemm on 2 cores; Debian's OpenBLAS 0.3.21 exports no sbgemm.
+import COpenBLAS
+import Foundation
+import _EcomTensorKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The arithmetic of large matrix products: Float32 throughout, or bf16 inputs with Float32 accumulation.
+///
+/// Tools set ``processDefault`` from `--precision`; code that wants one precision for a scope uses
+/// `MatmulPrecision.$override.withValue(.bf16) { ... }`. Only products of at least ``BF16Matmul/minimumWork``
+/// multiply-adds switch; weights, optimizer state and everything else stay Float32.
+public enum MatmulPrecision: String, Sendable, CaseIterable {
+    case f32
+    case bf16
+
+    nonisolated(unsafe) private static var global: MatmulPrecision = .f32
+
+    /// The precision of products outside any ``override`` (process-wide; Float32 unless a tool chose bf16).
+    public static var processDefault: MatmulPrecision {
+        get { global }
+        set { global = newValue }
+    }
+
+    /// A per-task precision, for tests and code that mixes both.
+    @TaskLocal public static var override: MatmulPrecision?
+
+    /// The precision products run at here and now.
+    public static var current: MatmulPrecision { override ?? global }
+
+    /// Resolves a tool's `--precision` value: `f32`, `bf16` (an error where the CPU or oneDNN cannot run it), or
+    /// `auto`, which is bf16 exactly where ``BF16Matmul/native`` exists (measured faster there) and f32 elsewhere.
+    public static func resolve(_ option: String) throws -> MatmulPrecision {
+        switch option.lowercased() {
+        case "f32", "fp32", "float32": return .f32
+        case "bf16", "bfloat16":
+            guard BF16Matmul.native != nil else { throw BF16Unavailable(reason: BF16Matmul.unavailableReason) }
+            return .bf16
+        case "auto": return BF16Matmul.native != nil ? .bf16 : .f32
+        default: throw BF16Unavailable(reason: "unknown precision '\(option)' (expected f32, bf16 or auto)")
+        }
+    }
+}
+
+extension MatmulPrecision {
+    /// What a tool does with its `--precision` value: resolves it (``resolve(_:)``), makes it the
+    /// ``processDefault``, and says on standard error when products run in bf16. Throws ``BF16Unavailable`` with the
+    /// reason when bf16 was asked for and cannot run.
+    public static func apply(option: String) throws {
+        let p = try resolve(option)
+        processDefault = p
+        if p == .bf16, let dnnl = OneDNN.shared {
+            FileHandle.standardError.write(Data("ecom: matrix products in bf16 with Float32 accumulation (oneDNN \(dnnl.library)); --precision f32 for Float32\n".utf8))
+        }
+    }
+}
+
+/// Why bf16 compute cannot run here (the CPU lacks AVX512_BF16, or oneDNN is not installed).
+public struct BF16Unavailable: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// GEMM with bf16 inputs and Float32 accumulation: C = alpha * op(A) op(B) + beta * C on row-major views, as
+/// ``MatmulKernel/gemm(_:transposeA:_:transposeB:_:alpha:beta:path:)``.
+public enum BF16Matmul {
+    /// Which implementation multiplies.
+    public enum Backend: String, Sendable {
+        /// oneDNN's `dnnl_gemm_bf16bf16f32` (AVX512_BF16 / AMX-BF16 kernels).
+        case onednn
+        /// Inputs rounded to bf16 and multiplied with cblas_sgemm: exact bf16 products, any CPU, not faster.
+        case rounding
+    }
+
+    /// Products with fewer multiply-adds than this stay Float32 under bf16 precision (rounding the inputs would cost
+    /// more than it saves): 2^18 by default, ``minimumWorkOverride`` in a scope (0 puts every product in bf16).
+    public static var minimumWork: Int { minimumWorkOverride ?? (1 << 18) }
+
+    /// A per-task ``minimumWork``, e.g. 0 to run a tiny test model's every product in bf16.
+    @TaskLocal public static var minimumWorkOverride: Int?
+
+    /// The fast backend on this machine: oneDNN where the CPU has AVX512_BF16 and libdnnl loads; nil elsewhere.
+    public static var native: Backend? { OneDNN.shared == nil ? nil : .onednn }
+
+    /// Why ``native`` is nil (nil when it exists).
+    public static var unavailableReason: String {
+        if OneDNN.shared != nil { return "" }
+        return OneDNN.failure
+    }
+
+    /// Forces a backend for a scope (tests compare them); by default ``native``, else ``Backend/rounding``.
+    @TaskLocal public static var backendOverride: Backend?
+
+    /// The backend products use here and now.
+    public static var backend: Backend { backendOverride ?? native ?? .rounding }
+
+    /// C = alpha * op(A) op(B) + beta * C with A and B rounded to bf16 and Float32 accumulation.
+    public static func gemm(
+        _ a: MatrixView, transposeA: Bool = false, _ b: MatrixView, transposeB: Bool = false, _ c: MutableMatrixView,
+        alpha: Float = 1, beta: Float = 0, backend: Backend = BF16Matmul.backend
+    ) {
+        let (m, n, k) = MatmulKernel.check(a, b, c, transposeA, transposeB)
+        if m == 0 || n == 0 { return }
+        if k == 0 { MatmulKernel.scaleOutput(c, beta); return }
+        switch backend {
+        case .onednn:
+            guard let dnnl = OneDNN.shared else { preconditionFailure("bf16: oneDNN is not available: \(OneDNN.failure)") }
+            withBF16(a) { ab, lda in withBF16(b) { bb, ldb in
+                dnnl.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: ab, lda: lda, b: bb, ldb: ldb, beta: beta, c: c.base, ldc: c.stride)
+            } }
+        case .rounding:
+            withRounded(a) { ar in withRounded(b) { br in
+                MatmulKernel.gemmBLAS(ar, transposeA: transposeA, br, transposeB: transposeB, c, alpha: alpha, beta: beta,
+                                      precision: .f32)
+            } }
+        }
+    }
+
+    /// The view's values as contiguous bf16 bits (leading dimension = columns).
+    static func withBF16(_ x: MatrixView, _ body: (UnsafePointer<UInt16>, Int) -> Void) {
+        let count = x.rows * x.columns
+        let buf = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
+        defer { buf.deallocate() }
+        if x.stride == x.columns {
+            HalfPrecision.toBFloat16(UnsafeBufferPointer(start: x.base, count: count), UnsafeMutableBufferPointer(start: buf, count: count))
+        } else {
+            ComputeThreads.forEachChunk(x.rows, minPerChunk: max(1, 16_384 / max(1, x.columns))) { _, rows in
+                for r in rows {
+                    let src = x.base + r * x.stride, dst = buf + r * x.columns
+                    for j in 0..<x.columns { dst[j] = HalfPrecision.bfloat16Bits(src[j]) }
+                }
+            }
+        }
+        body(buf, max(1, x.columns))
+    }
+
+    /// The view's values rounded to bf16 and widened back to Float32, contiguous.
+    static func withRounded(_ x: MatrixView, _ body: (MatrixView) -> Void) {
+        let count = x.rows * x.columns
+        let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        defer { bits.deallocate(); values.deallocate() }
+        for r in 0..<x.rows {
+            for j in 0..<x.columns { values[r * x.columns + j] = HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(x[r, j])) }
+        }
+        body(MatrixView(base: values, rows: x.rows, columns: x.columns, stride: max(1, x.columns)))
+    }
+}
+
+/// oneDNN's C API, opened with dlopen (libdnnl.so.3, then .2): `dnnl_gemm_bf16bf16f32` (row-major, like our views)
+/// and the OpenMP thread count it runs with. Loaded once; nil with ``failure`` set when the CPU has no AVX512_BF16,
+/// the library is missing, or a probe product is wrong.
+final class OneDNN: @unchecked Sendable {
+    typealias GemmBF16 = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<UInt16>?, Int64,
+                                         UnsafePointer<UInt16>?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
+    typealias SetThreads = @convention(c) (Int32) -> Void
+
+    let gemmBF16: GemmBF16
+    let setThreads: SetThreads?
+    let library: String
+
+    nonisolated(unsafe) private(set) static var failure = ""
+
+    static let shared: OneDNN? = load()
+
+    private init(gemmBF16: GemmBF16, setThreads: SetThreads?, library: String) {
+        self.gemmBF16 = gemmBF16
+        self.setThreads = setThreads
+        self.library = library
+    }
+
+    private static func load() -> OneDNN? {
+        #if canImport(Glibc)
+        let features = Set(NativeKernels.cpuFeatures.split(separator: " ").map(String.init))
+        guard features.contains("avx512bf16") else {
+            failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
+            return nil
+        }
+        // OpenMP threads that spin after each product would take the cores from OpenBLAS's and our own; a user's
+        // setting wins.
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0)
+        var handle: UnsafeMutableRawPointer?
+        var name = ""
+        for candidate in ["libdnnl.so.3", "libdnnl.so.2"] {
+            if let h = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) { handle = h; name = candidate; break }
+        }
+        guard let handle else {
+            failure = "bf16 compute needs oneDNN (libdnnl.so.3 or .so.2; Debian: apt-get install libdnnl2, which scripts/setup.sh does)"
+            return nil
+        }
+        guard let g = dlsym(handle, "dnnl_gemm_bf16bf16f32") else {
+            failure = "\(name) has no dnnl_gemm_bf16bf16f32"
+            return nil
+        }
+        let set = dlsym(handle, "omp_set_num_threads") ?? dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads")
+        let dnnl = OneDNN(gemmBF16: unsafeBitCast(g, to: GemmBF16.self),
+                          setThreads: set.map { unsafeBitCast($0, to: SetThreads.self) }, library: name)
+        // Probe: [1 2; 3 4] x [5 6; 7 8] = [19 22; 43 50], all exact in bf16.
+        let a: [UInt16] = [1, 2, 3, 4].map { HalfPrecision.bfloat16Bits($0) }
+        let b: [UInt16] = [5, 6, 7, 8].map { HalfPrecision.bfloat16Bits($0) }
+        var c = [Float](repeating: 0, count: 4)
+        let status = dnnl.gemmBF16(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
+        guard status == 0, c == [19, 22, 43, 50] else {
+            failure = "\(name): dnnl_gemm_bf16bf16f32 failed its probe (status \(status), result \(c))"
+            return nil
+        }
+        return dnnl
+        #else
+        failure = "bf16 compute is only wired for Linux"
+        return nil
+        #endif
+    }
+
+    func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<UInt16>, lda: Int,
+              b: UnsafePointer<UInt16>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        setThreads?(Int32(ComputeThreads.count))  // OpenMP's thread count is per calling thread
+        let t = { (x: Bool) in CChar(UInt8(ascii: x ? "T" : "N")) }
+        let status = gemmBF16(t(transposeA), t(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
+                              beta, c, Int64(ldc))
+        precondition(status == 0, "oneDNN dnnl_gemm_bf16bf16f32 failed with status \(status) (m \(m), n \(n), k \(k))")
+    }
+}
