@@ -1,6 +1,6 @@
 // Models under bf16 matrix products (every product, via BF16Matmul's threshold 0) against the transformers fixtures'
 // Float32 logits: within 2e-2 relative (issue 19's tolerance) or within what PyTorch's own bf16 autocast gives on the
-// same fixture (Tests/Fixtures/bf16, scripts/reference/gen_bf16.py), whichever is larger: on the tiny random Llama,
+// same fixture (Tests/Fixtures/bf16, scripts/reference/gen_precision.py), whichever is larger: on the tiny random Llama,
 // whose logits reach 10, autocast itself lands 2.0-3.1e-2 away. Also measurably not Float32 (bf16 was really used).
 // The backend is this machine's fast one where it has AVX512_BF16 and oneDNN, else the rounding one.
 import EcomModel

@@ -3,7 +3,8 @@ dtype bfloat16) gives on the tiny Llama and BLOOM fixtures, as the distance of i
 logits (||bf16 - f32|| / ||f32|| over the values the fixtures sample). Ecom's bf16 products are held to the issue's
 2e-2 or to PyTorch's own distance, whichever is larger.
 Reads Tests/Fixtures/llama/{tiny-hf,llama_reference.json} and Tests/Fixtures/model/{tiny-f32,bloom_reference.json}.
-Output: Tests/Fixtures/bf16/autocast_reference.json.
+Output: Tests/Fixtures/bf16/autocast_reference.json. Named so that generate.sh runs it after gen_llama and gen_model,
+whose fixtures it reads.
 """
 import json
 
@@ -45,7 +46,7 @@ for item in bloom_ref["logits"]:
     bloom_cases.append({"length": len(item["ids"]), "autocast_relative_error": distance(logits.flatten().tolist(), want)})
 
 write_json(fixture_path("bf16", "autocast_reference.json"), {
-    "provenance": provenance("gen_bf16.py", note="torch.autocast('cpu', dtype=torch.bfloat16), 1 thread"),
+    "provenance": provenance("gen_precision.py", note="torch.autocast('cpu', dtype=torch.bfloat16), 1 thread"),
     "llama": llama_cases,
     "bloom": bloom_cases,
 })
