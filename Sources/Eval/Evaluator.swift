@@ -73,26 +73,26 @@ public final class Evaluator: @unchecked Sendable {
         let cores = ComputeThreads.usableProcessors
         let threads = s.threadsPerWorker > 0 ? s.threadsPerWorker : max(1, cores / workers)
         // Each worker's kernels get `threads` through the task-local override, never by changing the process-wide
-        // count under other work running in the same process (a trainer's reductions would change their order).
-        let savedBLASThreads = ComputeThreads.blasThreads
-        ComputeThreads.blasThreads = threads
-        defer { ComputeThreads.blasThreads = savedBLASThreads }
-
+        // count under other work running in the same process (a trainer's reductions would change their order);
+        // OpenBLAS's count, which is process-wide only, is changed for the run through withBLASThreads, which waits
+        // for computations that need it steady.
         let queue = WorkQueue(count: units.count, stopAfter: s.stopAfter)
         let models = (0..<workers).map { $0 == 0 ? model : model.sharingWeights() }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in ComputeThreads.$override.withValue(threads) {
-            while let u = queue.take() {
-                do {
-                    let (results, count) = generate(units[u], model: models[w], settings: s)
-                    try store.append(results)
-                    queue.finished(results.count, tokens: count)
-                    bar.advance(results.count, note: units[u][0].task)
-                } catch {
-                    queue.fail(error)
-                    return
+        ComputeThreads.withBLASThreads(threads) {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in ComputeThreads.$override.withValue(threads) {
+                while let u = queue.take() {
+                    do {
+                        let (results, count) = generate(units[u], model: models[w], settings: s)
+                        try store.append(results)
+                        queue.finished(results.count, tokens: count)
+                        bar.advance(results.count, note: units[u][0].task)
+                    } catch {
+                        queue.fail(error)
+                        return
+                    }
                 }
-            }
-        } }
+            } }
+        }
         bar.finish()
         if let failure = queue.failure { throw failure }
         return EvalRunStats(alreadyDone: items.count - pending.count, generated: queue.done,

@@ -162,18 +162,63 @@ public enum QuantizedMatmulKernel {
     /// Output rows per thread chunk for m input rows of k features.
     static func minimumRowsPerChunk(m: Int, k: Int) -> Int { max(1, minimumChunkWork / max(1, m * k)) }
 
-    /// The AVX2 integer path: x quantized to 8-bit blocks once, then ``ecom_quant_linear_q8`` over row chunks.
+    /// The instructions the integer path sums its 8-bit products with (the same bits with each).
+    public enum DotInstructions: String, Sendable, CaseIterable {
+        /// vpmaddubsw + vpmaddwd (AVX2).
+        case avx2
+        /// One vpdpbusd, VEX-encoded (AVX-VNNI).
+        case avxVNNI = "avx-vnni"
+        /// One vpdpbusd on 256-bit registers, EVEX-encoded (AVX512_VNNI with VL).
+        case avx512VNNI = "avx512-vnni"
+    }
+
+    /// Whether this CPU runs `d` (AVX2 wherever the C kernels run).
+    public static func canRun(_ d: DotInstructions) -> Bool {
+        let vnni = Int(ecom_kernels_vnni_available())
+        switch d {
+        case .avx2: return NativeKernels.canRun(.avx2)
+        case .avxVNNI: return vnni & 1 != 0
+        case .avx512VNNI: return vnni & 2 != 0
+        }
+    }
+
+    /// The dot instructions this CPU runs.
+    public static var runnableDotInstructions: [DotInstructions] { DotInstructions.allCases.filter(canRun) }
+
+    /// Forces the integer path's instructions for a scope (tests and benchmarks compare them).
+    @TaskLocal public static var dotOverride: DotInstructions?
+
+    /// The integer path's instructions now: ``dotOverride``, else AVX2. Chosen on numbers: on a Xeon with both VNNI
+    /// forms (2026-11-27, bench-quant at SmolLM2's shapes, 1 and 2 threads) AVX-VNNI ran Q4_1 at the AVX2 kernel's
+    /// speed (0.97-1.03x) and Q8_0 at 0.79-1.31x, and AVX512_VNNI on 256-bit registers ran Q4_1 at half its speed; the
+    /// VNNI kernels stay selectable, tested for the same bits, and measured by bench-quant on every CPU that has them.
+    public static var activeDot: DotInstructions {
+        if let d = dotOverride {
+            precondition(canRun(d), "the \(d.rawValue) dot products cannot run on this CPU (features: \(NativeKernels.cpuFeatures))")
+            return d
+        }
+        return .avx2
+    }
+
+    /// The integer path: x quantized to 8-bit blocks once, then ``ecom_quant_linear_q8`` (or its VNNI twin,
+    /// ``activeDot``) over row chunks.
     static func linearIntegerDot(_ x: MatrixView, _ w: QuantizedMatrixView, _ y: MutableMatrixView) {
         let (m, n, k) = (x.rows, w.rows, w.columns)
         let nb = k / BlockFormat.blockSize
+        let kernel: @convention(c) (UnsafeRawPointer?, Int, Int, Int32, UnsafePointer<Int8>?, UnsafePointer<Float>?,
+                                    UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+        switch activeDot {  // read here: the pool's threads do not see the caller's task-local override
+        case .avx2: kernel = ecom_quant_linear_q8
+        case .avxVNNI: kernel = ecom_quant_linear_q8_avxvnni
+        case .avx512VNNI: kernel = ecom_quant_linear_q8_avx512vnni
+        }
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: m * k) { q in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * m * nb) { ds in
                 let (qp, dp, sp) = (q.baseAddress!, ds.baseAddress!, ds.baseAddress! + m * nb)
                 ecom_quantize_q8_rows(x.base, m, x.stride, k, qp, dp, sp)
                 let format = w.kernelFormat
                 ComputeThreads.forEachChunk(n, minPerChunk: minimumRowsPerChunk(m: m, k: k)) { _, range in
-                    ecom_quant_linear_q8(w.row(range.lowerBound), range.count, k, format, qp, dp, sp, m,
-                                         y.base + range.lowerBound, y.stride)
+                    kernel(w.row(range.lowerBound), range.count, k, format, qp, dp, sp, m, y.base + range.lowerBound, y.stride)
                 }
             }
         }

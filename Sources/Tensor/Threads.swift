@@ -37,12 +37,41 @@ public enum ComputeThreads {
         }
     }
 
-    /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``: for code that runs several
-    /// computations side by side, each with ``override`` for our kernels, and sets OpenBLAS's share once. OpenBLAS
-    /// splits a gemm over rows and columns, never over the inner dimension, so its results do not depend on this.
+    /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``. OpenBLAS's results can depend on it
+    /// (seen with its SkylakeX kernels on a Xeon: the last bits of a product changed between 14 and 1 threads), so
+    /// code that changes it for a while does so through ``withBLASThreads(_:_:)``.
     public static var blasThreads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
+    /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``
+    /// while its count is in effect, so that a count one part of a process sets for a while never falls inside another
+    /// part's run (the test suite runs evaluations and trainings side by side).
+    nonisolated(unsafe) private static let blasLock: UnsafeMutablePointer<pthread_rwlock_t> = {
+        let p = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+        pthread_rwlock_init(p, nil)
+        return p
+    }()
+
+    /// Runs `body` with OpenBLAS at `threads` threads, restoring the count after; waits for the computations inside
+    /// ``withSteadyBLASThreads(_:)`` to finish first. Not to be called inside ``withSteadyBLASThreads(_:)``.
+    public static func withBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_wrlock(blasLock)
+        defer { pthread_rwlock_unlock(blasLock) }
+        let saved = blasThreads
+        blasThreads = threads
+        defer { blasThreads = saved }
+        return try body()
+    }
+
+    /// Runs `body` with OpenBLAS's thread count unchanged throughout (no ``withBLASThreads(_:_:)`` can start inside
+    /// it). Several may run at once.
+    public static func withSteadyBLASThreads<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_rdlock(blasLock)
+        defer { pthread_rwlock_unlock(blasLock) }
+        return try body()
     }
 
     /// Runs `body` over `[0, total)` split into contiguous chunks, in parallel when the work is large enough.

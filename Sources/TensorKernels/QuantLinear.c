@@ -23,29 +23,7 @@
 // The float path dequantizes each block into four vectors of 8 floats exactly as the scalar reference does (q * d,
 // then + m, no FMA) and accumulates x * w with FMA: error only from Float summation.
 
-enum { QK = 32 };
-
-ECOM_INLINE ptrdiff_t block_bytes(int format) { return format == 0 ? 18 : format == 1 ? 20 : 34; }
-
-/// The f16 at p (unaligned) widened.
-ECOM_INLINE float half_at(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-/// A Q4 block's 16 bytes as 32 unsigned nibbles in value order: low nibbles (values 0..<16) in the low 128 bits,
-/// high nibbles (values 16..<32) in the high 128 bits.
-ECOM_INLINE __m256i unpack_q4(const uint8_t *qs) {
-    __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    __m256i v = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-}
-
-/// Eight int32 sums of four adjacent products u[j] * s[j] (u unsigned bytes, s signed bytes).
-ECOM_INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
+#include "QuantCommon.h"
 
 ECOM_AVX2 void ecom_quantize_q8_rows(const float *x, ptrdiff_t m, ptrdiff_t ldx, ptrdiff_t k, int8_t *q, float *d,
                                      float *s) {
@@ -79,70 +57,12 @@ ECOM_AVX2 void ecom_quantize_q8_rows(const float *x, ptrdiff_t m, ptrdiff_t ldx,
     }
 }
 
-/// Block b of one weight row against M (1...4) quantized activation rows, into acc[i] (the integer part) and off[i]
-/// (the offset part) of the derivation above.
-ECOM_INLINE void q8_block(const uint8_t *blk, ptrdiff_t b, ptrdiff_t nb, const int format, const int8_t *xq, ptrdiff_t k,
-                          const float *xd, const float *xs, const int M, __m256 acc[4], float off[4]) {
-    const float dw = half_at(blk);
-    __m256i u, wv = _mm256_setzero_si256();
-    float c = 0;  // the offset coefficient c dw + mw
-    if (format == 2) {
-        wv = _mm256_loadu_si256((const __m256i *)(blk + 2));
-        u = _mm256_abs_epi8(wv);
-    } else {
-        u = unpack_q4(blk + (format == 1 ? 4 : 2));
-        c = format == 1 ? half_at(blk + 2) : -8.0f * dw;
-    }
-    for (int i = 0; i < M; i++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + i * k + b * QK));
-        if (format == 2) xv = _mm256_sign_epi8(xv, wv);
-        acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[i * nb + b]), _mm256_cvtepi32_ps(dot_u8s8(u, xv)), acc[i]);
-        if (format != 2) off[i] += c * xs[i * nb + b];
-    }
-}
-
-/// One weight row against M (1...4) quantized activation rows: y[i * ldy] for i < M. Even and odd blocks go to two
-/// sets of accumulators, halving the latency chains of the FMA and of the scalar offset sum.
-ECOM_INLINE void q8_row(const uint8_t *wr, ptrdiff_t nb, const int format, const int8_t *xq, ptrdiff_t k,
-                        const float *xd, const float *xs, const int M, float *y, ptrdiff_t ldy) {
-    const ptrdiff_t bb = block_bytes(format);
-    __m256 acc0[4], acc1[4];
-    float off0[4] = {0, 0, 0, 0}, off1[4] = {0, 0, 0, 0};
-    for (int i = 0; i < 4; i++) acc0[i] = acc1[i] = _mm256_setzero_ps();
-    ptrdiff_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        q8_block(wr + b * bb, b, nb, format, xq, k, xd, xs, M, acc0, off0);
-        q8_block(wr + (b + 1) * bb, b + 1, nb, format, xq, k, xd, xs, M, acc1, off1);
-    }
-    if (b < nb) q8_block(wr + b * bb, b, nb, format, xq, k, xd, xs, M, acc0, off0);
-    for (int i = 0; i < M; i++) y[i * ldy] = ecom_hsum(_mm256_add_ps(acc0[i], acc1[i])) + (off0[i] + off1[i]);
-}
-
-ECOM_INLINE void q8_linear(const uint8_t *w, ptrdiff_t n, ptrdiff_t k, const int format, const int8_t *xq,
-                           const float *xd, const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy) {
-    const ptrdiff_t nb = k / QK, rowBytes = nb * block_bytes(format);
-    for (ptrdiff_t r = 0; r < n; r++) {
-        const uint8_t *wr = w + r * rowBytes;
-        ptrdiff_t i = 0;
-        for (; i + 4 <= m; i += 4) q8_row(wr, nb, format, xq + i * k, k, xd + i * nb, xs + i * nb, 4, y + i * ldy + r, ldy);
-        switch (m - i) {
-        case 3: q8_row(wr, nb, format, xq + i * k, k, xd + i * nb, xs + i * nb, 3, y + i * ldy + r, ldy); break;
-        case 2: q8_row(wr, nb, format, xq + i * k, k, xd + i * nb, xs + i * nb, 2, y + i * ldy + r, ldy); break;
-        case 1: q8_row(wr, nb, format, xq + i * k, k, xd + i * nb, xs + i * nb, 1, y + i * ldy + r, ldy); break;
-        default: break;
-        }
-    }
-}
-
-ECOM_AVX2 void ecom_quant_linear_q8(const void *w, ptrdiff_t n, ptrdiff_t k, int format, const int8_t *xq,
-                                    const float *xd, const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy) {
-    const uint8_t *wb = (const uint8_t *)w;
-    switch (format) {
-    case 0: q8_linear(wb, n, k, 0, xq, xd, xs, m, y, ldy); break;
-    case 1: q8_linear(wb, n, k, 1, xq, xd, xs, m, y, ldy); break;
-    default: q8_linear(wb, n, k, 2, xq, xd, xs, m, y, ldy); break;
-    }
-}
+#define Q8_INLINE ECOM_INLINE
+#define Q8_DOT(u, s) dot_u8s8(u, s)
+#define Q8_NAME(x) x##_avx2
+#define Q8_EXPORT ECOM_AVX2
+#define Q8_ENTRY ecom_quant_linear_q8
+#include "QuantQ8.h"
 
 /// The 32 values of one block as four vectors of 8 floats, bit for bit the scalar reference's (q * d, then + m).
 ECOM_INLINE void dequant_block(const uint8_t *blk, const int format, __m256 v[4]) {

@@ -353,8 +353,14 @@ public final class Trainer {
     /// Steps skipped by this call because their loss or gradients were not finite (`skipNonFinite`).
     public private(set) var skippedSteps = 0
 
-    /// Trains until the last step, a stop request, or the time budget; always ends with a checkpoint.
+    /// Trains until the last step, a stop request, or the time budget; always ends with a checkpoint. OpenBLAS's
+    /// thread count stays as it is throughout (``ComputeThreads/withSteadyBLASThreads(_:)``), so that a resumed run
+    /// repeats the straight run's bits even beside an evaluation in the same process.
     public func run(stop: StopFlag = StopFlag()) throws -> TrainingOutcome {
+        try ComputeThreads.withSteadyBLASThreads { try runSteps(stop: stop) }
+    }
+
+    private func runSteps(stop: StopFlag) throws -> TrainingOutcome {
         let metricsURL = options.out.appendingPathComponent("metrics.jsonl")
         do {
             try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true)

@@ -210,6 +210,33 @@ enum TestQuantizer {
         }
     }
 
+    /// The VNNI kernels (one vpdpbusd per 32 products) give the AVX2 kernel's bits: the integer sums are exact either
+    /// way. Runs each variant this CPU has; shown as skipped where it has none (the AVX2 kernel itself is checked
+    /// against the reference above).
+    @Test(.enabled(if: QuantizedMatmulKernel.runnableDotInstructions.count > 1, "this CPU has no VNNI (AVX-VNNI or AVX512_VNNI)"))
+    func vnniKernelsGiveTheAVX2Bits() {
+        var rng = SplitMix64(seed: 8_811)
+        let variants = QuantizedMatmulKernel.runnableDotInstructions.filter { $0 != .avx2 }
+        print("QuantizedMatmul dot instructions run here: \(QuantizedMatmulKernel.runnableDotInstructions.map(\.rawValue)); automatic: \(QuantizedMatmulKernel.activeDot.rawValue)")
+        for format in BlockFormat.allCases { for (n, k) in [(1, 32), (7, 64), (33, 576), (257, 1536)] { for m in [1, 2, 3, 5, 8] {
+            let wq = TestQuantizer.quantize(TestQuantizer.randomWeights(n * k, rng: &rng), format)
+            let x = (0..<(m * k)).map { _ in rng.uniform(-2, 2) }
+            func run(_ d: QuantizedMatmulKernel.DotInstructions) -> [UInt32] {
+                var y = [Float](repeating: .nan, count: m * n)
+                QuantizedMatmulKernel.$dotOverride.withValue(d) {
+                    wq.withUnsafeBytes { wb in x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in
+                        QuantizedMatmulKernel.linear(MatrixView(base: xb.baseAddress!, rows: m, columns: k, stride: k),
+                                                     QuantizedMatrixView(base: wb.baseAddress!, rows: n, columns: k, format: format),
+                                                     MutableMatrixView(base: yb.baseAddress!, rows: m, columns: n, stride: n), path: .integerDot)
+                    } } }
+                }
+                return y.map(\.bitPattern)
+            }
+            let want = run(.avx2)
+            for d in variants { #expect(run(d) == want, "\(d.rawValue) \(format) n\(n) k\(k) m\(m)") }
+        } } }
+    }
+
     /// A row length that is not a whole number of blocks is a precondition failure.
     @Test func columnsMustBeWholeBlocks() async {
         await #expect(processExitsWith: .failure) {

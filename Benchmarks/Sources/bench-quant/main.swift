@@ -98,9 +98,19 @@ for (n, k) in shapes {
                         ComputeThreads.count = t
                         for path in paths {
                             let resolved = QuantizedMatmulKernel.resolvedPath(path, rows: m).rawValue
-                            let extra: [String: Any] = ["format": format.rawValue, "n": n, "k": k, "m": m, "threads": t, "path": resolved]
+                            var extra: [String: Any] = ["format": format.rawValue, "n": n, "k": k, "m": m, "threads": t, "path": resolved]
+                            if resolved == QuantizedMatmulKernel.Path.integerDot.rawValue { extra["dot"] = QuantizedMatmulKernel.activeDot.rawValue }
                             let s = secondsPerCall { QuantizedMatmulKernel.linear(xv, wv, yv, path: path) }
                             report("\(format.rawValue) \(n)x\(k) m\(m) t\(t) \(path.rawValue)", bytes: bytes, flops: flops, seconds: s, extra: extra)
+                            // The integer path with each other dot instruction set this CPU has (suffix: its name).
+                            if path == .integerDot {
+                                for d in QuantizedMatmulKernel.runnableDotInstructions where d != QuantizedMatmulKernel.activeDot {
+                                    let sd = QuantizedMatmulKernel.$dotOverride.withValue(d) { secondsPerCall { QuantizedMatmulKernel.linear(xv, wv, yv, path: path) } }
+                                    var e = extra
+                                    e["dot"] = d.rawValue
+                                    report("\(format.rawValue) \(n)x\(k) m\(m) t\(t) \(path.rawValue) \(d.rawValue)", bytes: bytes, flops: flops, seconds: sd, extra: e)
+                                }
+                            }
                             if path == .automatic && m == 1 {
                                 var c = 0
                                 let sc = secondsPerCall {

@@ -78,6 +78,16 @@ void ecom_quantize_q8_rows(const float *x, ptrdiff_t m, ptrdiff_t ldx, ptrdiff_t
 void ecom_quant_linear_q8(const void *w, ptrdiff_t n, ptrdiff_t k, int format, const int8_t *xq, const float *xd,
                           const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy);
 
+/// ecom_quant_linear_q8 with AVX-VNNI's vpdpbusd (VEX) in place of vpmaddubsw + vpmaddwd: the same bits. Only where
+/// ecom_kernels_vnni_available() has bit 1.
+void ecom_quant_linear_q8_avxvnni(const void *w, ptrdiff_t n, ptrdiff_t k, int format, const int8_t *xq,
+                                  const float *xd, const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy);
+
+/// ecom_quant_linear_q8 with AVX512_VNNI's vpdpbusd on 256-bit registers: the same bits. Only where
+/// ecom_kernels_vnni_available() has bit 2.
+void ecom_quant_linear_q8_avx512vnni(const void *w, ptrdiff_t n, ptrdiff_t k, int format, const int8_t *xq,
+                                     const float *xd, const float *xs, ptrdiff_t m, float *y, ptrdiff_t ldy);
+
 /// y[i * ldy + r] = sum_j x[i * ldx + j] W[r, j] for i < m, r < n: W dequantized exactly in registers, FMA accumulation.
 void ecom_quant_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const void *w, ptrdiff_t n, ptrdiff_t k,
                            int format, float *y, ptrdiff_t ldy);

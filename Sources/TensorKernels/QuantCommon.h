@@ -1,0 +1,32 @@
+// Block layouts shared by the quantized kernels (QuantLinear.c, QuantLinearVNNI.c): block sizes, the f16 scale, Q4
+// nibble unpacking, and the AVX2 four-product sum. x86 only (included under ECOM_X86).
+#ifndef ECOM_QUANT_COMMON_H
+#define ECOM_QUANT_COMMON_H
+#include "Internal.h"
+#include <string.h>
+
+enum { QK = 32 };
+
+ECOM_INLINE ptrdiff_t block_bytes(int format) { return format == 0 ? 18 : format == 1 ? 20 : 34; }
+
+/// The f16 at p (unaligned) widened.
+ECOM_INLINE float half_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/// A Q4 block's 16 bytes as 32 unsigned nibbles in value order: low nibbles (values 0..<16) in the low 128 bits,
+/// high nibbles (values 16..<32) in the high 128 bits.
+ECOM_INLINE __m256i unpack_q4(const uint8_t *qs) {
+    __m128i b = _mm_loadu_si128((const __m128i *)qs);
+    __m256i v = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+/// Eight int32 sums of four adjacent products u[j] * s[j] (u unsigned bytes, s signed bytes).
+ECOM_INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+#endif
