@@ -4,15 +4,40 @@
 # Idempotent: installs only what is missing. Works as root (or with sudo when not root).
 set -euo pipefail
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+sudo=""
+as_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to install $*" >&2; exit 1; }
+    sudo="sudo"
+  fi
+}
+updated=0
+apt_update() {
+  if [ "$updated" -eq 0 ]; then
+    as_root "packages"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+    updated=1
+  fi
+}
+
 wanted=(libopenblas-dev libzstd-dev pkg-config)
-if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then
+# ECOM_SETUP_ASSUME_BF16=1 takes the AVX512_BF16 branch on any CPU (to test this script).
+if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null || [ "${ECOM_SETUP_ASSUME_BF16:-0}" = 1 ]; then
   dnnl=""
   for candidate in libdnnl3 libdnnl2; do
-    if dpkg-query -W -f='${Status}' "$candidate" 2>/dev/null | grep -q "install ok installed"; then dnnl="$candidate"; break; fi
+    if installed "$candidate"; then dnnl="$candidate"; break; fi
   done
   if [ -z "$dnnl" ]; then
-    for candidate in libdnnl3 libdnnl2; do
-      if apt-cache show "$candidate" >/dev/null 2>&1; then dnnl="$candidate"; break; fi
+    # The package lists of a fresh image can be empty: read them before deciding that no oneDNN exists.
+    for attempt in lists updated; do
+      for candidate in libdnnl3 libdnnl2; do
+        if [ -n "$(apt-cache policy "$candidate" 2>/dev/null | awk '/Candidate:/ {print $2}' | grep -v '(none)')" ]; then
+          dnnl="$candidate"; break
+        fi
+      done
+      if [ -n "$dnnl" ] || [ "$attempt" = updated ]; then break; fi
+      apt_update
     done
   fi
   if [ -n "$dnnl" ]; then wanted+=("$dnnl"); else echo "setup: no libdnnl package known to apt: bf16 compute will be unavailable" >&2; fi
@@ -20,23 +45,16 @@ fi
 
 need=()
 for pkg in "${wanted[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    need+=("$pkg")
-  fi
+  if ! installed "$pkg"; then need+=("$pkg"); fi
 done
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "setup: system packages present (${wanted[*]})" >&2
 else
   echo "setup: installing ${need[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to install ${need[*]}" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  as_root "${need[*]}"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
