@@ -50,6 +50,9 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
 }
 
 extension MatmulPrecision {
+    /// The help text of the tools' `--precision` option.
+    public static let optionHelp = "Matrix products: f32, bf16 (inputs rounded to bfloat16, Float32 accumulation; needs AVX512_BF16 and oneDNN) or auto (bf16 where this machine has both)."
+
     /// What a tool does with its `--precision` value: resolves it (``resolve(_:)``), makes it the
     /// ``processDefault``, and says on standard error when products run in bf16. Throws ``BF16Unavailable`` with the
     /// reason when bf16 was asked for and cannot run.
@@ -62,7 +65,8 @@ extension MatmulPrecision {
     }
 }
 
-/// Why bf16 compute cannot run here (the CPU lacks AVX512_BF16, or oneDNN is not installed).
+/// A `--precision` value that cannot run here: bf16 where the CPU lacks AVX512_BF16 or oneDNN is not installed, or a
+/// value that names no precision.
 public struct BF16Unavailable: Error, CustomStringConvertible, Sendable {
     public let reason: String
     public var description: String { reason }
@@ -89,7 +93,7 @@ public enum BF16Matmul {
     /// The fast backend on this machine: oneDNN where the CPU has AVX512_BF16 and libdnnl loads; nil elsewhere.
     public static var native: Backend? { OneDNN.shared == nil ? nil : .onednn }
 
-    /// Why ``native`` is nil (nil when it exists).
+    /// Why ``native`` is nil (empty when it exists).
     public static var unavailableReason: String {
         if OneDNN.shared != nil { return "" }
         return OneDNN.failure
@@ -124,32 +128,27 @@ public enum BF16Matmul {
         }
     }
 
-    /// The view's values as contiguous bf16 bits (leading dimension = columns).
+    /// The view's values as contiguous bf16 bits (leading dimension = columns), converted by
+    /// ``HalfPrecision/toBFloat16(_:_:)``: in one call when the view is contiguous, else row by row.
     static func withBF16(_ x: MatrixView, _ body: (UnsafePointer<UInt16>, Int) -> Void) {
         let count = x.rows * x.columns
         let buf = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
         defer { buf.deallocate() }
-        if x.stride == x.columns {
-            HalfPrecision.toBFloat16(UnsafeBufferPointer(start: x.base, count: count), UnsafeMutableBufferPointer(start: buf, count: count))
-        } else {
-            ComputeThreads.forEachChunk(x.rows, minPerChunk: max(1, 16_384 / max(1, x.columns))) { _, rows in
-                for r in rows {
-                    let src = x.base + r * x.stride, dst = buf + r * x.columns
-                    for j in 0..<x.columns { dst[j] = HalfPrecision.bfloat16Bits(src[j]) }
-                }
-            }
+        let (runs, length, stride) = x.stride == x.columns ? (1, count, 0) : (x.rows, x.columns, x.stride)
+        for r in 0..<runs {
+            HalfPrecision.toBFloat16(UnsafeBufferPointer(start: x.base + r * stride, count: length),
+                                     UnsafeMutableBufferPointer(start: buf + r * length, count: length))
         }
         body(buf, max(1, x.columns))
     }
 
-    /// The view's values rounded to bf16 and widened back to Float32, contiguous.
+    /// The view's values rounded to bf16 (``withBF16(_:_:)``) and widened back to Float32, contiguous.
     static func withRounded(_ x: MatrixView, _ body: (MatrixView) -> Void) {
         let count = x.rows * x.columns
-        let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
         let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        defer { bits.deallocate(); values.deallocate() }
-        for r in 0..<x.rows {
-            for j in 0..<x.columns { values[r * x.columns + j] = HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(x[r, j])) }
+        defer { values.deallocate() }
+        withBF16(x) { bits, _ in
+            HalfPrecision.fromBFloat16(UnsafeBufferPointer(start: bits, count: count), UnsafeMutableBufferPointer(start: values, count: count))
         }
         body(MatrixView(base: values, rows: x.rows, columns: x.columns, stride: max(1, x.columns)))
     }

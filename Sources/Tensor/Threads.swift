@@ -39,11 +39,8 @@ public enum ComputeThreads {
 
     /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``. OpenBLAS's results can depend on it
     /// (seen with its SkylakeX kernels on a Xeon: the last bits of a product changed between 14 and 1 threads), so
-    /// code that changes it for a while does so through ``withBLASThreads(_:_:)``.
-    public static var blasThreads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
-    }
+    /// it changes only with ``count`` or, for a while, through ``withBLASThreads(_:_:)``.
+    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
 
     /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
     /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``
@@ -61,8 +58,8 @@ public enum ComputeThreads {
         pthread_rwlock_wrlock(blasLock)
         defer { pthread_rwlock_unlock(blasLock) }
         let saved = blasThreads
-        blasThreads = threads
-        defer { blasThreads = saved }
+        openblas_set_num_threads(Int32(max(1, threads)))
+        defer { openblas_set_num_threads(Int32(saved)) }
         return try body()
     }
 
@@ -168,11 +165,11 @@ enum System {
     /// The cgroup CPU quota in whole processors (rounded up), or nil when there is none: cgroup v2's `cpu.max` of
     /// this process's group (from `/proc/self/cgroup`) or of the root, else cgroup v1's `cfs_quota_us / cfs_period_us`.
     static func cgroupQuota() -> Int? {
-        if let own = readSmallFile("/proc/self/cgroup").flatMap(cgroupV2Path) {
-            let dir = own == "/" ? "" : own
+        var groups = [""]  // the root, after the process's own group when it has one
+        if let own = readSmallFile("/proc/self/cgroup").flatMap(cgroupV2Path), own != "/" { groups.insert(own, at: 0) }
+        for dir in groups {
             if let text = readSmallFile("/sys/fs/cgroup\(dir)/cpu.max") { return quota(cpuMax: text) }
         }
-        if let text = readSmallFile("/sys/fs/cgroup/cpu.max") { return quota(cpuMax: text) }
         if let q = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), let p = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
            let quota = Int(q.trimmingWhitespace), let period = Int(p.trimmingWhitespace) {
             return self.quota(micros: quota, period: period)

@@ -60,7 +60,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seed of the classification candidates' sampling (and of --supervised-split's shuffle).") var seed: UInt64 = 0
     @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
     @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
-    @Option(help: "Matrix products: f32, bf16 (inputs rounded to bfloat16, Float32 accumulation; needs AVX512_BF16 and oneDNN) or auto (bf16 where this machine has both).") var precision = "f32"
+    @Option(help: ArgumentHelp(MatmulPrecision.optionHelp)) var precision = "f32"
     @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Option(help: "Bootstrap resamples of each task's examples for the scores' 95% intervals (0: no intervals).") var resamples = 1000

@@ -40,7 +40,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Prompts generated together, left-padded (greedy and sampling).") var batchSize = 1
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Flag(help: "Stream tokens to standard error as they are generated.") var stream = false
-    @Option(help: "Matrix products: f32, bf16 (inputs rounded to bfloat16, Float32 accumulation; needs AVX512_BF16 and oneDNN) or auto (bf16 where this machine has both).") var precision = "f32"
+    @Option(help: ArgumentHelp(MatmulPrecision.optionHelp)) var precision = "f32"
     @Option(help: "JSON Lines input file (default: standard input).") var input: String?
     @Option(help: "Output file, written atomically (default: standard output).") var output: String?
 

@@ -11,7 +11,8 @@ struct SystemInfo: ParsableCommand {
             Keys: cpu (model name), cpu_features (as the kernels detect them), path (the kernels of the element-wise \
             and 16-bit operations: avx512, avx2 or swift-simd), paths (every path this CPU runs), blas_core (the core \
             OpenBLAS runs, after the tools' own choice: see Docs/PERFORMANCE.md), openblas_coretype (the variable as \
-            set, by you or by the tools), threads (MachineFacts in EcomTensor). Benchmarks put the same facts on every row.
+            set, by you or by the tools), threads (the processors this process may use), bf16 (the bf16 compute \
+            backend, or "none: " and why). Benchmarks put the same facts on every row (EcomTensor's MachineFacts).
             """)
 
     func run() throws {

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Option(help: "Close a connection that has sent no complete request part for this many seconds (a client that connects and stalls, or sends its headers a byte at a time); 0: never.") var idleTimeout = 60
     @Option(help: "Compute threads (0: the machine's cores).") var threads = 0
-    @Option(help: "Matrix products: f32, bf16 (inputs rounded to bfloat16, Float32 accumulation; needs AVX512_BF16 and oneDNN) or auto (bf16 where this machine has both).") var precision = "f32"
+    @Option(help: ArgumentHelp(MatmulPrecision.optionHelp)) var precision = "f32"
 
     /// OpenBLAS's kernels are chosen for this CPU (re-executing once with OPENBLAS_CORETYPE when it fell back to generic
     /// ones), then the arguments are parsed and the command run.

@@ -58,7 +58,7 @@ struct EcomTrain: ParsableCommand {
     @Flag(help: "Continue from the trainer state in --out.") var resume = false
     @Flag(name: .customLong("skip-nonfinite"), help: "Skip a step whose loss or gradients are NaN or infinite (the weights are not updated) instead of stopping with an error.") var skipNonFinite = false
     @Option(help: "Compute threads.") var threads: Int?
-    @Option(help: "Matrix products: f32, bf16 (inputs rounded to bfloat16, Float32 accumulation; needs AVX512_BF16 and oneDNN) or auto (bf16 where this machine has both).") var precision = "f32"
+    @Option(help: ArgumentHelp(MatmulPrecision.optionHelp)) var precision = "f32"
     @Option(help: "Stop cleanly (checkpoint, exit 0) after this many seconds.") var timeBudget: Double?
     @Option(help: "Data-order and initialisation seed.") var seed: UInt64 = 42
 
