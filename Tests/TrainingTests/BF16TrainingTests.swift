@@ -9,6 +9,12 @@ import Testing
 @Suite struct BF16TrainingTests {
     @Test func twentyStepLossesStayWithinTolerance() throws {
         let run = TrainReference.shared.run
+        // Our own Float32 loss of the first step, to show that bf16 changed it (the torch distance alone cannot: our
+        // Float32 run differs from torch's too, in the last bits).
+        let f32 = try TinyTraining.model()
+        let first = f32.forwardBackward(fixtureBatch(run.batches[0]))
+        let f32FirstLoss = first.sum / Double(first.count)
+        var bf16FirstLoss = Double.nan
         let model = try TinyTraining.model()
         let opt = run.optimizer(for: model), schedule = run.schedule
         var worst = 0.0
@@ -17,6 +23,7 @@ import Testing
                 model.gradients.zero()
                 let (sum, count) = model.forwardBackward(fixtureBatch(run.batches[step]))
                 let loss = sum / Double(count)
+                if step == 0 { bf16FirstLoss = loss }
                 let relative = abs(loss - run.losses[step]) / abs(run.losses[step])
                 worst = max(worst, relative)
                 #expect(relative <= 1e-2, "step \(step): loss \(loss) vs \(run.losses[step])")
@@ -27,5 +34,6 @@ import Testing
         } }
         print("bf16 training (\(BF16Matmul.backend.rawValue)): worst relative loss difference over \(run.steps) steps \(worst)")
         #expect(worst >= 1e-7, "losses equal Float32's to \(worst): bf16 was not used")
+        #expect(bf16FirstLoss != f32FirstLoss, "the first step's loss \(bf16FirstLoss) is our Float32 one: bf16 was not used")
     }
 }
