@@ -1,5 +1,5 @@
 // Generation over the examples not yet in predictions.jsonl: EcomGPT prompts with beam search (4 beams, 164 new tokens),
-// UniversalNER prompts greedy (256 new tokens) in left-padded batches; several workers share the weights.
+// UniversalNER prompts greedy (256 new tokens) in packed batches (no padding computed); several workers share the weights.
 import EcomInstruct
 import EcomLoader
 import EcomModel
@@ -14,7 +14,7 @@ public struct EvalSettings: Sendable {
     public var maxNewTokens: Int = 164
     public var maxPromptTokens: Int = PromptEncoding.defaultMaxTokens
     public var uniNERMaxNewTokens: Int = 256
-    /// Prompts generated together, left-padded, when decoding is greedy.
+    /// Prompts generated together (packed: each as if alone, none padded) when decoding is greedy.
     public var batchSize: Int = 8
     /// Examples generated in parallel, each worker with its own model workspace over the shared weights.
     public var workers: Int = 2
@@ -120,7 +120,8 @@ public final class Evaluator: @unchecked Sendable {
     /// Generates a unit of examples of one suite (together when greedy) and extracts their answers.
     func generate(_ unit: [EvalItem], model m: any CausalLanguageModel, settings s: EvalSettings) -> ([EvalPrediction], Int) {
         let prompts = unit.map { PromptEncoding.encode($0.promptText(chatTemplate), tokenizer: tokenizer, maxTokens: s.maxPromptTokens) }
-        let outputs = m.generate(prompts: prompts.map(\.ids), options: options(for: unit[0].suite, settings: s))
+        // Packed: no padding computed, finished examples leave the batch; each example's answer is the one it gets alone.
+        let outputs = m.generatePacked(prompts: prompts.map(\.ids), options: options(for: unit[0].suite, settings: s))
         var results: [EvalPrediction] = []
         for (i, item) in unit.enumerated() {
             let completion = tokenizer.decode(outputs[i].map(Int.init), skipSpecialTokens: false)

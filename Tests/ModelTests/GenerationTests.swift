@@ -90,6 +90,43 @@ final class StepCountingModel: CausalLanguageModel, @unchecked Sendable {
         #expect(streamed == out)
     }
 
+    @Test func packedGreedyGivesEachPromptItsOwnContinuation() {
+        // Prompts of different lengths packed together (no padding), finishing at different steps: each gets what HF's
+        // generate gives it alone; streaming reports each token to its prompt.
+        let cases = ref.generation.cases
+        #expect(Set(cases.map(\.prompt.count)).count > 1, "the fixture's prompts must differ in length")
+        var streamed = [[Int32]](repeating: [], count: cases.count)
+        let counter = StepCountingModel(model)
+        let out = counter.generatePacked(prompts: cases.map(\.prompt), options: options()) { i, t in streamed[i].append(t) }
+        #expect(out == cases.map(\.greedy))
+        #expect(streamed == out)
+        // One step per new token of the longest continuation (the prefill gives the first), whatever the others do.
+        #expect(counter.steps == cases.map(\.greedy.count).max()!)
+        // A stop condition and the token limit end one prompt without touching the others.
+        var o = options()
+        let stop = StopStrings(["14 5"]) { ids in ids.map(String.init).joined(separator: " ") }
+        o.stop = stop.condition
+        let stopped = model.generatePacked(prompts: cases.map(\.prompt), options: o)
+        for (i, c) in cases.enumerated() {
+            #expect(stopped[i] == model.generate(prompts: [c.prompt], options: o)[0], "prompt \(c.prompt) with a stop string")
+        }
+        #expect(stopped[2] == Array(cases[2].greedy.prefix(3)))
+        o.maxNewTokens = 2
+        #expect(model.generatePacked(prompts: cases.map(\.prompt), options: o).allSatisfy { $0.count <= 2 })
+    }
+
+    @Test func packedSamplingDrawsAsTheLeftPaddedBatchDoes() {
+        // With every prompt running to the token limit, both draw once per running prompt per step in prompt order,
+        // so the same seed gives the same tokens.
+        var o = options()
+        o.eosTokenId = nil
+        o.sampling = SamplingOptions(temperature: 0.9, topK: 0, topP: 1, seed: 7)
+        let prompts = ref.generation.cases.map(\.prompt)
+        let packed = model.generatePacked(prompts: prompts, options: o)
+        #expect(packed == model.generate(prompts: prompts, options: o))
+        #expect(packed.allSatisfy { $0.count == o.maxNewTokens })
+    }
+
     @Test(arguments: [EarlyStopping.heuristic, .always])
     func beamSearchMatchesTransformers(_ early: EarlyStopping) {
         #expect(ref.generation.num_beams == 4)

@@ -127,6 +127,7 @@ enum TinyLlama {
         let model = TinyLlama.f32
         var options = GenerationOptions(maxNewTokens: 12, eosTokenId: 2, padTokenId: 3)
         for c in ref.greedy { #expect(model.generate(prompts: [c.prompt], options: options)[0] == c.ids, "greedy \(c.prompt)") }
+        #expect(model.generatePacked(prompts: ref.greedy.map(\.prompt), options: options) == ref.greedy.map(\.ids), "packed greedy")
         options.numBeams = 4
         for c in ref.beam { #expect(model.generate(prompts: [c.prompt], options: options)[0] == c.ids, "4 beams \(c.prompt)") }
     }

@@ -61,7 +61,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Examples generated in parallel (each worker its own workspace).") var workers = 2
     @Option(help: "Compute threads per worker (0: cores / workers).") var threads = 0
     @Option(help: ArgumentHelp(MatmulPrecision.optionHelp)) var precision = "f32"
-    @Option(help: "Prompts per left-padded batch for greedy decoding.") var batchSize = 8
+    @Option(help: "Prompts generated together for greedy decoding (packed: no padding is computed, finished prompts leave the batch).") var batchSize = 8
     @Option(help: "Weights in memory: native (GGUF blocks kept), f32, f16 or bf16 (default: f32 for directories, native for GGUF).") var weights: String?
     @Option(help: "Bootstrap resamples of each task's examples for the scores' 95% intervals (0: no intervals).") var resamples = 1000
     @Option(help: "Seed of the bootstrap's resampled example indices.") var bootstrapSeed: UInt64 = 0
