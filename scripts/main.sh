@@ -48,9 +48,9 @@ fi
 
 built=$(( $(date +%s) - start ))
 echo "main: backbone $gguf" >&2
-echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ~$(( eval_limit * 12 * 3 / 2 / 60 + 1 )) min" \
+echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min" \
      "(${eval_limit} examples x 12 tasks, skipped on a rerun); LoRA training ${train_seconds}s ($steps steps of $batch x $seq_len); tuned evaluation" \
-     "~$(( eval_limit * 12 / 60 + 1 )) min; the report" >&2
+     "~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min; the report" >&2
 limit_args=(--limit "$eval_limit")
 [ "$eval_limit" = "all" ] && limit_args=()
 status=0

@@ -1,7 +1,8 @@
 // Continuous batching, as vLLM, TGI and llama.cpp's server schedule generation: requests wait in a bounded queue,
-// join the running batch when a slot is free, are prefilled alone (so a sequence's tokens are those of a lone
-// `generate`), then decoded together, one packed forward step per token for every sequence in flight; each leaves as
-// soon as it finishes or its client goes away, and its slot goes to the next waiting request.
+// join the running batch when a slot is free, are prefilled together in packed steps (each prompt attending to
+// itself only, so a sequence's tokens are those of a lone `generate`), then decoded together, one packed forward step
+// per token for every sequence in flight; each leaves as soon as it finishes or its client goes away, and its slot
+// goes to the next waiting request.
 import EcomModel
 import EcomTensor
 import Foundation
@@ -65,6 +66,8 @@ public final class BatchEngine: @unchecked Sendable {
         public var batchedSteps: Int
         /// Largest number of sequences decoded in one step.
         public var largestBatch: Int
+        /// Largest number of prompts prefilled in one step.
+        public var largestPrefill: Int
         public var generatedTokens: Int
         public var finished: Int
         public var cancelled: Int
@@ -87,6 +90,9 @@ public final class BatchEngine: @unchecked Sendable {
     public let model: any CausalLanguageModel
     public let maxBatch: Int
     public let maxQueue: Int
+    /// Prompt tokens prefilled together in one packed step at most (a longer prompt is prefilled alone); bounds the
+    /// activations a prefill step holds.
+    public let prefillTokens: Int
     private let condition = NSCondition()
     private var waiting: [Sequence] = []
     private var cancelled: Set<Int> = []
@@ -94,13 +100,15 @@ public final class BatchEngine: @unchecked Sendable {
     private var runningCount = 0
     private var nextId = 0
     private var isShutDown = false
-    private var stats = Stats(running: 0, waiting: 0, steps: 0, batchedSteps: 0, largestBatch: 0, generatedTokens: 0, finished: 0, cancelled: 0)
+    private var stats = Stats(running: 0, waiting: 0, steps: 0, batchedSteps: 0, largestBatch: 0, largestPrefill: 0, generatedTokens: 0, finished: 0, cancelled: 0)
     private var thread: Thread?
 
-    /// An engine decoding up to `maxBatch` sequences together, with up to `maxQueue` more waiting.
-    public init(model: any CausalLanguageModel, maxBatch: Int = 16, maxQueue: Int = 64) {
-        precondition(maxBatch >= 1 && maxQueue >= 0, "maxBatch must be at least 1 and maxQueue not negative")
-        self.model = model; self.maxBatch = maxBatch; self.maxQueue = maxQueue
+    /// An engine decoding up to `maxBatch` sequences together, with up to `maxQueue` more waiting, prefilling
+    /// newcomers together up to `prefillTokens` prompt tokens per step.
+    public init(model: any CausalLanguageModel, maxBatch: Int = 16, maxQueue: Int = 64, prefillTokens: Int = 4096) {
+        precondition(maxBatch >= 1 && maxQueue >= 0 && prefillTokens >= 1,
+                     "maxBatch and prefillTokens must be at least 1 and maxQueue not negative")
+        self.model = model; self.maxBatch = maxBatch; self.maxQueue = maxQueue; self.prefillTokens = prefillTokens
         let t = Thread { [weak self] in self?.loop() }
         t.name = "ecom-batch-engine"
         t.stackSize = 8 << 20
@@ -185,13 +193,19 @@ public final class BatchEngine: @unchecked Sendable {
             condition.unlock()
             for s in ended { end(s, .cancelled) }
 
-            // Prefill each newcomer alone (its first token chosen from its prompt's last logits), then decode every
-            // running sequence one token in one packed step.
-            for s in joining {
-                s.cache = model.makeCache(batch: 1, capacity: s.request.promptIds.count + s.request.maxTokens)
-                let token = model.step(sequences: [SequenceStep(ids: s.request.promptIds, cache: s.cache!)]) { choose(s, $0) }
-                count(steps: 1, batch: 0)
-                if let reason = accept(token, for: s) { end(s, reason) } else { running.append(s) }
+            // Prefill the newcomers in packed steps of up to `prefillTokens` prompt tokens (each sequence's first
+            // token chosen from its prompt's last logits): the weights are read, and blocks widened, once per step
+            // rather than once per prompt. Then decode every running sequence one token in one packed step.
+            for group in Self.prefillGroups(joining.map(\.request.promptIds.count), tokens: prefillTokens) {
+                let newcomers = group.map { joining[$0] }
+                for s in newcomers { s.cache = model.makeCache(batch: 1, capacity: s.request.promptIds.count + s.request.maxTokens) }
+                let tokens = model.step(sequences: newcomers.map { SequenceStep(ids: $0.request.promptIds, cache: $0.cache!) }) { logits in
+                    newcomers.enumerated().map { i, s in choose(s, logits + i * model.vocabularySize) }
+                }
+                count(prefilled: newcomers.count)
+                for (s, t) in zip(newcomers, tokens) {
+                    if let reason = accept(t, for: s) { end(s, reason) } else { running.append(s) }
+                }
             }
             if !running.isEmpty {
                 let batch = running
@@ -244,7 +258,31 @@ public final class BatchEngine: @unchecked Sendable {
         stats.steps += steps
         if batch > 1 { stats.batchedSteps += 1 }
         stats.largestBatch = max(stats.largestBatch, batch)
-        stats.generatedTokens += batch == 0 ? 1 : batch
+        stats.generatedTokens += batch
         condition.unlock()
+    }
+
+    private func count(prefilled prompts: Int) {
+        condition.lock()
+        stats.steps += 1
+        stats.largestPrefill = max(stats.largestPrefill, prompts)
+        stats.generatedTokens += prompts
+        condition.unlock()
+    }
+
+    /// Consecutive groups (indices in order) of prompts with these lengths, each group's total at most `tokens`
+    /// unless a prompt alone is longer (it then forms its own group).
+    static func prefillGroups(_ lengths: [Int], tokens: Int) -> [[Int]] {
+        var groups: [[Int]] = [], total = 0
+        for (i, n) in lengths.enumerated() {
+            if let last = groups.last, !last.isEmpty, total + n <= tokens {
+                groups[groups.count - 1].append(i)
+                total += n
+            } else {
+                groups.append([i])
+                total = n
+            }
+        }
+        return groups
     }
 }

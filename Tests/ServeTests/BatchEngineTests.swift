@@ -2,7 +2,7 @@
 // prompt's lone `generate` tokens; a full queue refuses; a cancelled request frees its slot.
 import EcomLoader
 import EcomModel
-import EcomServe
+@testable import EcomServe
 import EcomTestSupport
 import Foundation
 import Testing
@@ -57,6 +57,33 @@ func collect(_ events: AsyncStream<BatchEngine.Event>) async -> ([Int32], BatchE
         let stats = engine.currentStats
         #expect(stats.batchedSteps > 0 && stats.largestBatch >= 2 && stats.largestBatch <= 4, "\(stats)")
         #expect(stats.finished == prompts.count)
+    }
+
+    @Test func newcomersArePrefilledTogetherAndGetTheirLoneTokens() async throws {
+        // The first request's prefill is held until three more wait; they then join in one packed prefill step.
+        let gated = GatedModel(model)
+        let engine = BatchEngine(model: gated, maxBatch: 4, maxQueue: 8)
+        defer { engine.shutDown() }
+        let n = 6
+        let first = try engine.submit(BatchEngine.Request(promptIds: prompts[0], maxTokens: n))
+        guard try await waitUntil("the first prefill starts", { gated.entered }) else { return }
+        let rest = try prompts[1...3].map { try engine.submit(BatchEngine.Request(promptIds: $0, maxTokens: n)) }
+        guard try await waitUntil("three requests wait", { engine.currentStats.waiting == 3 }) else { return }
+        gated.open()
+        var results: [[Int32]] = []
+        for s in [first] + rest { results.append(await collect(s).0) }
+        for (p, got) in zip(prompts[0...3], results) {
+            var o = GenerationOptions(model: model, maxNewTokens: n)
+            o.eosTokenId = nil
+            #expect(got == model.generate(prompts: [p], options: o)[0], "prompt \(p)")
+        }
+        #expect(engine.currentStats.largestPrefill == 3, "\(engine.currentStats)")
+    }
+
+    @Test func prefillGroupsKeepOrderAndTheTokenBound() {
+        #expect(BatchEngine.prefillGroups([3, 4, 2, 9, 1], tokens: 9) == [[0, 1, 2], [3], [4]])
+        #expect(BatchEngine.prefillGroups([12, 1, 1], tokens: 4) == [[0], [1, 2]])  // a long prompt goes alone
+        #expect(BatchEngine.prefillGroups([], tokens: 4).isEmpty)
     }
 
     @Test func endTokensAndStopStringsEndASequence() async throws {
@@ -139,4 +166,40 @@ func collect(_ events: AsyncStream<BatchEngine.Event>) async -> ([Int32], BatchE
         #expect(t.append(13) == "é")
         #expect(t.finish() == "")
     }
+}
+
+/// A model whose first forward step waits until ``open()``: holds the engine inside a prefill while a test queues more.
+final class GatedModel: CausalLanguageModel, @unchecked Sendable {
+    let base: any CausalLanguageModel
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var first = true, started = false
+    init(_ base: any CausalLanguageModel) { self.base = base }
+    /// True once the first step has begun waiting.
+    var entered: Bool { lock.withLock { started } }
+    func open() { gate.signal() }
+    var vocabularySize: Int { base.vocabularySize }
+    var specialTokens: SpecialTokenIds { base.specialTokens }
+    var architecture: String { base.architecture }
+    var parameterCount: Int { base.parameterCount }
+    var bytesPerToken: Int { base.bytesPerToken }
+    func makeCache(batch: Int, capacity: Int) -> KVCache { base.makeCache(batch: batch, capacity: capacity) }
+    private func waitFirst() {
+        let wait = lock.withLock { () -> Bool in
+            defer { first = false; started = true }
+            return first
+        }
+        if wait { gate.wait() }
+    }
+    func step<R>(ids: [Int32], mask: [Int32]?, cache: KVCache, last: Bool,
+                 _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        waitFirst()
+        return try base.step(ids: ids, mask: mask, cache: cache, last: last, body)
+    }
+    func step<R>(sequences: [SequenceStep], _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        waitFirst()
+        return try base.step(sequences: sequences, body)
+    }
+    func sharingWeights() -> any CausalLanguageModel { GatedModel(base.sharingWeights()) }
+    func encodedConfiguration() throws -> Data { try base.encodedConfiguration() }
 }

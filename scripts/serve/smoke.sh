@@ -34,7 +34,8 @@ PY
 # 1. The tiny fixture model (plain template: chat messages are joined, as ecom-generate without --chat sees them).
 tiny="$root/Tests/Fixtures/llama/tiny.gguf"
 expectations "$tiny" "$work/tiny-expect.json" 8 ""
-start_server "$work/tiny.log" --model "$tiny" --api-key test-key --max-body 65536 --context 256 --max-batch 4 --max-queue 16
+start_server "$work/tiny.log" --model "$tiny" --api-key test-key --max-body 65536 --context 256 --max-batch 4 --max-queue 16 \
+  --prefill-tokens 1  # each prompt prefilled alone: greedy answers equal ecom-generate's bit for bit
 curl -sf "${base%/v1}/health" | grep -q '"status":"ok"' || { echo "serve smoke: curl /health failed" >&2; exit 1; }
 curl -sf -H "Authorization: Bearer test-key" "$base/chat/completions" \
   -d '{"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "temperature": 0}' | grep -q '"chat.completion"' \
@@ -93,7 +94,7 @@ ECOM_BIN="$bin" bash "$here/distill_faults.sh"
 #    parsed and counted, and the records are Instruct shards that ecom-data reads).
 if [ -n "${ECOM_SMOLLM2_GGUF:-}" ]; then
   expectations "$ECOM_SMOLLM2_GGUF" "$work/smol-expect.json" 6 "--chat"
-  start_server "$work/smol.log" --model "$ECOM_SMOLLM2_GGUF" --api-key test-key --context 512 --max-batch 8
+  start_server "$work/smol.log" --model "$ECOM_SMOLLM2_GGUF" --api-key test-key --context 512 --max-batch 8 --prefill-tokens 1
   "$py" "$here/client_check.py" "$base" test-key --expect "$work/smol-expect.json" --context 512
   cat > "$work/passages.jsonl" <<'JSONL'
 {"text": "Apple released the iPhone 15 in California in September 2023."}

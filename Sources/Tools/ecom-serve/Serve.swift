@@ -16,7 +16,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Concurrent requests are decoded together (continuous batching): up to --max-batch sequences in one forward \
         step, joining and leaving as they start and finish; up to --max-queue more wait, and beyond that requests get \
-        429. Greedy requests (temperature 0) give ecom-generate's tokens. Clients take the base URL \
+        429. Newcomers are prefilled together, up to --prefill-tokens prompt tokens per step; with --prefill-tokens 1 \
+        each is prefilled alone and greedy requests (temperature 0) give ecom-generate's tokens bit for bit, whatever \
+        arrives with them (batched products round differently). Clients take the base URL \
         http://HOST:PORT/v1 (the openai package's base_url). Stop with Ctrl-C.
         """)
     @Option(help: "Model: an HF directory (config.json, safetensors, tokenizer.json) or a .gguf file.") var model: String
@@ -27,6 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("api-key-env"), help: ArgumentHelp("Read the API key from this environment variable.", valueName: "var")) var apiKeyEnv: String?
     @Option(help: "Sequences decoded together in one step.") var maxBatch = 16
     @Option(help: "Requests waiting for a slot before 429.") var maxQueue = 64
+    @Option(help: "Prompt tokens of newcomers prefilled together in one step (1: each prompt alone, so greedy tokens never depend on what else arrives).") var prefillTokens = 4096
     @Option(help: "Largest request body in bytes (413 beyond).") var maxBody = 1 << 20
     @Option(help: "Prompt plus completion tokens at most per request (400 context_length_exceeded beyond).") var context = 2048
     @Option(help: "The model id listed by /v1/models and named in responses (default: the model file's name).") var modelName: String?
@@ -44,8 +47,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard maxBatch >= 1, maxQueue >= 0, maxBody >= 1, context >= 2, idleTimeout >= 0 else {
-            throw ValidationError("--max-batch, --max-body must be at least 1, --max-queue and --idle-timeout not negative, --context at least 2")
+        guard maxBatch >= 1, maxQueue >= 0, maxBody >= 1, prefillTokens >= 1, context >= 2, idleTimeout >= 0 else {
+            throw ValidationError("--max-batch, --max-body, --prefill-tokens must be at least 1, --max-queue and --idle-timeout not negative, --context at least 2")
         }
         if apiKey != nil && apiKeyEnv != nil { throw ValidationError("give --api-key or --api-key-env, not both") }
         var key = apiKey
@@ -62,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         let bundle = try ModelBundle.load(url, precision: try ModelBundle.weights(named: weights), template: try ModelBundle.template(named: template),
                                           lora: lora.map { URL(fileURLWithPath: $0) })
         let name = modelName ?? url.deletingPathExtension().lastPathComponent
-        let engine = BatchEngine(model: bundle.model, maxBatch: maxBatch, maxQueue: maxQueue)
+        let engine = BatchEngine(model: bundle.model, maxBatch: maxBatch, maxQueue: maxQueue, prefillTokens: prefillTokens)
         let service = try OpenAIService(bundle: bundle, engine: engine,
                                         options: ServeOptions(modelName: name, apiKey: key, maxBodyBytes: maxBody, contextLength: context))
         let limit = maxBody
