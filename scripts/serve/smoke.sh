@@ -31,6 +31,16 @@ json.dump({"max_tokens": int(n), "chat": {cp: json.loads(c)["completion"]}, "com
 PY
 }
 
+# 0. ecom-generate --packed: prompts of different lengths in one packed batch get their lone greedy answers (Float32
+#    weights: with GGUF blocks a short prompt alone takes the 8-bit kernel path, packed with others the batched one).
+printf '{"ids": [5, 9, 14]}\n{"ids": [7]}\n{"ids": [3, 30, 31, 12, 8, 22, 40]}\n' > "$work/prompts.jsonl"
+generate_tiny() { "$bin/ecom-generate" --model "$root/Tests/Fixtures/llama/tiny.gguf" --weights f32 --ids --max-new-tokens 12 \
+  --input "$work/prompts.jsonl" "$@"; }
+lone="$(generate_tiny)"
+packed="$(generate_tiny --batch-size 3 --packed)"
+[ "$lone" = "$packed" ] || { printf 'lone:\n%s\npacked:\n%s\n' "$lone" "$packed" >&2; echo "serve smoke: ecom-generate --packed differs" >&2; exit 1; }
+echo "serve smoke: ecom-generate --packed gives each prompt its lone answer" >&2
+
 # 1. The tiny fixture model (plain template: chat messages are joined, as ecom-generate without --chat sees them).
 tiny="$root/Tests/Fixtures/llama/tiny.gguf"
 expectations "$tiny" "$work/tiny-expect.json" 8 ""

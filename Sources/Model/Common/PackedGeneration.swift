@@ -9,7 +9,8 @@ extension CausalLanguageModel {
     ///
     /// Against the left-padded batch of ``generate(prompts:options:onToken:)`` (HF's batched `generate`), no work is
     /// spent on padding or on sequences that have finished; each prompt's tokens are those it gets when generated
-    /// alone, up to Float32 rounding of the batched products. Beam search (`numBeams > 1`) runs each prompt by itself,
+    /// alone, up to Float32 rounding of the batched products (with GGUF blocks, a prompt of a few tokens alone runs
+    /// the 8-bit kernel path, and packed with others the batched one, as in a padded batch). Beam search (`numBeams > 1`) runs each prompt by itself,
     /// as there. Sampling draws for the running sequences in prompt order, one draw each per step.
     public func generatePacked(prompts: [[Int32]], options o: GenerationOptions, onToken: ((Int, Int32) -> Void)? = nil) -> [[Int32]] {
         precondition(prompts.allSatisfy { !$0.isEmpty }, "prompts must not be empty")
