@@ -27,7 +27,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
         didSet { precondition(attentionBlock > 0, "attentionBlock must be positive") }
     }
     /// Rows of a frozen compact matrix widened to Float32 at a time for a product.
-    static let panelRows = Int(ProcessInfo.processInfo.environment["XPANEL"] ?? "256")!
+    static let panelRows = 256
 
     /// A linear layer `[rows (out), columns (in)]`: trainable Float32 values (full fine-tuning) or a frozen matrix,
     /// plus an optional LoRA pair.
