@@ -1,7 +1,7 @@
 // Continuous batching, as vLLM, TGI and llama.cpp's server schedule generation: requests wait in a bounded queue,
 // join the running batch when a slot is free, are prefilled together in packed steps (each prompt attending to
-// itself only, so a sequence's tokens are those of a lone `generate`), then decoded together, one packed forward step
-// per token for every sequence in flight; each leaves as soon as it finishes or its client goes away, and its slot
+// itself only; alone with `prefillTokens` 1, so that a sequence's tokens are those of a lone `generate`), then decoded
+// together, one packed forward step per token for every sequence in flight; each leaves as soon as it finishes or its client goes away, and its slot
 // goes to the next waiting request.
 import EcomModel
 import EcomTensor

@@ -48,6 +48,19 @@ public struct GenerationOptions: Sendable {
     }
 }
 
+extension GenerationOptions {
+    /// The next token from a row of logits: the repetition penalty over `previous` (prompt and generated ids), then a
+    /// draw under ``sampling`` or the most likely token.
+    func nextToken(_ row: UnsafeMutablePointer<Float>, count V: Int, previous: [Int32], rng: inout TensorRandom) -> Int32 {
+        LogitsProcessing.repetitionPenalty(row, previous: previous, penalty: repetitionPenalty)
+        if let s = sampling { return Int32(LogitsProcessing.sample(row, count: V, options: s, rng: &rng)) }
+        return Int32(LogitsProcessing.argmax(row, count: V))
+    }
+
+    /// True when a sequence that generated `ids` (its last token just chosen) ends there: eos or the stop condition.
+    func ends(_ ids: [Int32]) -> Bool { ids.last == eosTokenId || (stop?(ids) ?? false) }
+}
+
 extension CausalLanguageModel {
     /// Continues each prompt; returns the generated ids only (ending with eos when it was produced).
     ///
@@ -83,16 +96,13 @@ extension CausalLanguageModel {
             let next: [Int32] = step(ids: input, mask: inputMask, cache: cache, last: true) { logits in
                 (0..<B).map { b in
                     if finished[b] { return o.padTokenId }
-                    let row = logits + b * V
-                    LogitsProcessing.repetitionPenalty(row, previous: prompts[b] + generated[b], penalty: o.repetitionPenalty)
-                    if let s = o.sampling { return Int32(LogitsProcessing.sample(row, count: V, options: s, rng: &rng)) }
-                    return Int32(LogitsProcessing.argmax(row, count: V))
+                    return o.nextToken(logits + b * V, count: V, previous: prompts[b] + generated[b], rng: &rng)
                 }
             }
             for b in 0..<B where !finished[b] {
                 generated[b].append(next[b])
                 onToken?(b, next[b])
-                if next[b] == o.eosTokenId || (o.stop?(generated[b]) ?? false) { finished[b] = true }
+                if o.ends(generated[b]) { finished[b] = true }
             }
             if finished.allSatisfy({ $0 }) { break }
             input = next

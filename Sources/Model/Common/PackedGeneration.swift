@@ -10,8 +10,9 @@ extension CausalLanguageModel {
     /// Against the left-padded batch of ``generate(prompts:options:onToken:)`` (HF's batched `generate`), no work is
     /// spent on padding or on sequences that have finished; each prompt's tokens are those it gets when generated
     /// alone, up to Float32 rounding of the batched products (with GGUF blocks, a prompt of a few tokens alone runs
-    /// the 8-bit kernel path, and packed with others the batched one, as in a padded batch). Beam search (`numBeams > 1`) runs each prompt by itself,
-    /// as there. Sampling draws for the running sequences in prompt order, one draw each per step.
+    /// the 8-bit kernel path, and packed with others the batched one, as in a padded batch). Beam search
+    /// (`numBeams > 1`) runs each prompt by itself, as there. Sampling draws for the running sequences in prompt
+    /// order, one draw each per step.
     public func generatePacked(prompts: [[Int32]], options o: GenerationOptions, onToken: ((Int, Int32) -> Void)? = nil) -> [[Int32]] {
         precondition(prompts.allSatisfy { !$0.isEmpty }, "prompts must not be empty")
         if o.maxNewTokens <= 0 { return prompts.map { _ in [] } }
@@ -25,18 +26,14 @@ extension CausalLanguageModel {
         while !running.isEmpty {
             let next: [Int32] = step(sequences: running.map { SequenceStep(ids: inputs[$0], cache: caches[$0]) }) { logits in
                 running.enumerated().map { row, b in
-                    let r = logits + row * V
-                    LogitsProcessing.repetitionPenalty(r, previous: prompts[b] + generated[b], penalty: o.repetitionPenalty)
-                    if let s = o.sampling { return Int32(LogitsProcessing.sample(r, count: V, options: s, rng: &rng)) }
-                    return Int32(LogitsProcessing.argmax(r, count: V))
+                    o.nextToken(logits + row * V, count: V, previous: prompts[b] + generated[b], rng: &rng)
                 }
             }
             var still: [Int] = []
             for (row, b) in running.enumerated() {
                 generated[b].append(next[row])
                 onToken?(b, next[row])
-                let done = next[row] == o.eosTokenId || (o.stop?(generated[b]) ?? false) || generated[b].count >= o.maxNewTokens
-                if !done { still.append(b); inputs[b] = [next[row]] }
+                if !o.ends(generated[b]) && generated[b].count < o.maxNewTokens { still.append(b); inputs[b] = [next[row]] }
             }
             running = still
         }
