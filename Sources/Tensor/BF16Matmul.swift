@@ -23,11 +23,16 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
 
     nonisolated(unsafe) private static var global: MatmulPrecision = .f32
 
-    /// The precision of products outside any ``override`` (process-wide; Float32 unless a tool chose bf16).
+    /// The precision of products outside any ``override`` (process-wide; Float32 unless a tool chose bf16). Setting
+    /// it to bf16 where oneDNN multiplies also runs OpenBLAS single-threaded (``ComputeThreads/blasThreads``).
     public static var processDefault: MatmulPrecision {
         get { global }
-        set { global = newValue }
+        set {
+            global = newValue
+            ComputeThreads.applyBLASThreads()
+        }
     }
+
 
     /// A per-task precision, for tests and code that mixes both.
     @TaskLocal public static var override: MatmulPrecision?
@@ -83,9 +88,13 @@ public enum BF16Matmul {
         case rounding
     }
 
-    /// Products with fewer multiply-adds than this stay Float32 under bf16 precision (rounding the inputs would cost
-    /// more than it saves): 2^18 by default, ``minimumWorkOverride`` in a scope (0 puts every product in bf16).
-    public static var minimumWork: Int { minimumWorkOverride ?? (1 << 18) }
+    /// Products with fewer multiply-adds than this stay Float32 under bf16 precision: 2^23 by default,
+    /// ``minimumWorkOverride`` in a scope (0 puts every product in bf16). A oneDNN call costs tens of microseconds
+    /// beyond its arithmetic (rounding both inputs, the call itself): attention's per-block products (64-row query
+    /// blocks: at most 2^20 multiply-adds at 256 tokens, 2^22 at 1024) lost more than they gained, which made bf16
+    /// training of the tiny BLOOM 0.65x as fast as Float32 with a threshold of 2^18 (AMD EPYC Zen 5, 2 threads); the
+    /// linear layers' products of a 4 x 256 batch start at 2^26.
+    public static var minimumWork: Int { minimumWorkOverride ?? (1 << 23) }
 
     /// A per-task ``minimumWork``, e.g. 0 to run a tiny test model's every product in bf16.
     @TaskLocal public static var minimumWorkOverride: Int?

@@ -16,7 +16,9 @@ public enum ComputeThreads {
     nonisolated(unsafe) private static var current: Int = {
         let n = max(1, min(64, System.activeProcessorCount))
         BLASCore.warnOnce
-        openblas_set_num_threads(Int32(n))
+        let precision = MatmulPrecision.processDefault
+        openblas_set_num_threads(Int32(blasThreadCount(count: n, precision: precision,
+                                                       backend: precision == .bf16 ? BF16Matmul.native : nil)))
         return n
     }()
 
@@ -33,14 +35,31 @@ public enum ComputeThreads {
         get { override.map { max(1, $0) } ?? current }
         set {
             current = max(1, newValue)
-            openblas_set_num_threads(Int32(current))
+            applyBLASThreads()
         }
     }
 
     /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``. OpenBLAS's results can depend on it
     /// (seen with its SkylakeX kernels on a Xeon: the last bits of a product changed between 14 and 1 threads), so
-    /// it changes only with ``count`` or, for a while, through ``withBLASThreads(_:_:)``.
+    /// it changes only with ``count``, with the process's ``MatmulPrecision/processDefault`` or, for a while, through
+    /// ``withBLASThreads(_:_:)``. It is ``count``, except 1 where the process runs its large products in bf16
+    /// through oneDNN: OpenBLAS's idle workers keep spinning for a while after each of the small Float32 products
+    /// and took the cores from oneDNN's OpenMP threads (bf16 training of the tiny BLOOM on an AMD EPYC Zen 5 at
+    /// 2 threads: 0.8-1.2x Float32's speed, erratic, with OpenBLAS at 2 threads; 1.4-1.6x with it at 1).
     public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// OpenBLAS's thread count for a process with `count` compute threads whose large products run at `precision`
+    /// on `backend` (``blasThreads``).
+    public static func blasThreadCount(count: Int, precision: MatmulPrecision, backend: BF16Matmul.Backend?) -> Int {
+        precision == .bf16 && backend == .onednn ? 1 : max(1, count)
+    }
+
+    /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings.
+    static func applyBLASThreads() {
+        let precision = MatmulPrecision.processDefault
+        openblas_set_num_threads(Int32(blasThreadCount(count: current, precision: precision,
+                                                       backend: precision == .bf16 ? BF16Matmul.native : nil)))
+    }
 
     /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
     /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``

@@ -54,17 +54,29 @@ import Testing
         }
     }
 
+    /// OpenBLAS runs single-threaded exactly where oneDNN's threads multiply the large products.
+    @Test func blasThreadsStepAsideForOneDNN() {
+        #expect(ComputeThreads.blasThreadCount(count: 2, precision: .bf16, backend: .onednn) == 1)
+        #expect(ComputeThreads.blasThreadCount(count: 2, precision: .bf16, backend: .rounding) == 2)
+        #expect(ComputeThreads.blasThreadCount(count: 2, precision: .bf16, backend: nil) == 2)
+        #expect(ComputeThreads.blasThreadCount(count: 4, precision: .f32, backend: .onednn) == 4)
+        #expect(ComputeThreads.blasThreadCount(count: 0, precision: .f32, backend: nil) == 1)
+        // This process multiplies in Float32 (tests choose bf16 per task), so OpenBLAS keeps the compute threads.
+        #expect(MatmulPrecision.processDefault == .f32)
+    }
+
     /// Under bf16 precision, gemm's BLAS path rounds its inputs for products of at least minimumWork multiply-adds
     /// and leaves smaller ones in Float32; a product inside a parallel chunk sees its caller's settings.
     @Test func precisionRoutesLargeProductsOnly() {
-        let (m, n, k) = (64, 64, 64)  // 2^18 multiply-adds: exactly the default threshold
+        let (m, n, k) = (128, 256, 256)  // 2^23 multiply-adds: exactly the default threshold
+        #expect(m * n * k == BF16Matmul.minimumWork)
         func blas(_ a: MatrixView, _ b: MatrixView, _ c: MutableMatrixView) { MatmulKernel.gemm(a, b, c, path: .blas) }
         let f32 = product(m: m, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas).got
         let bf16 = MatmulPrecision.$override.withValue(.bf16) {
             product(m: m, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas)
         }
         #expect(firstMismatch(bf16.got, bf16.want, rtol: 1e-5, atol: 1e-5) == nil)
-        #expect(f32 != bf16.got, "bf16 precision left a 2^18 product in Float32")
+        #expect(f32 != bf16.got, "bf16 precision left a 2^23 product in Float32")
         let small = MatmulPrecision.$override.withValue(.bf16) {
             product(m: m - 1, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas).got
         }
