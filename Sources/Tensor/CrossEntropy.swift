@@ -43,9 +43,10 @@ public enum CrossEntropyKernel {
         return (count == 0 ? 0 : Float(total / Double(count)), count)
     }
 
-    /// Loss and (optionally) gradient, SIMD and parallel over rows. `dLogits` may alias `logits` (the gradient then
-    /// overwrites the logits, saving a `[N, V]` buffer). Row losses are summed per thread chunk in Double and the
-    /// chunks added in order: deterministic for a given thread count.
+    /// Loss and (optionally) gradient, SIMD and parallel over rows: each row by the C kernel of
+    /// ``NativeKernels/activePath`` when there is one, else by Swift SIMD. `dLogits` may alias `logits` (the gradient
+    /// then overwrites the logits, saving a `[N, V]` buffer). Row losses are summed per thread chunk in Double and the
+    /// chunks added in order: deterministic for a given path and thread count.
     public static func forwardBackward(
         _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
         dLogits: UnsafeMutablePointer<Float>?, dLoss: Float = 1
@@ -56,6 +57,7 @@ public enum CrossEntropyKernel {
         let chunks = ComputeThreads.chunkCount(rows, minPerChunk: minRows)
         var partial = [Double](repeating: 0, count: chunks)
         let g = count == 0 ? 0 : dLoss / Float(count)
+        let native = NativeKernels.active?.pointee.cross_entropy_row
         partial.withUnsafeMutableBufferPointer { part in
             let part = part.baseAddress!
             ComputeThreads.forEachChunk(rows, minPerChunk: minRows) { c, range in
@@ -64,6 +66,10 @@ public enum CrossEntropyKernel {
                     let x = logits + r * vocab, t = targets[r]
                     if t == ignoreIndex {
                         dLogits?.advanced(by: r * vocab).update(repeating: 0, count: vocab)
+                        continue
+                    }
+                    if let native {
+                        total += Double(native(x, vocab, t, g, dLogits.map { $0 + r * vocab }))
                         continue
                     }
                     var mv = FloatVector(repeating: -.infinity)

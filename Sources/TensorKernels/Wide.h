@@ -235,6 +235,27 @@ WK void WIDE_NAME(swiglu_forward)(const float *gate, const float *up, float *y, 
     }
 }
 
+// Cross-entropy of one row of logits (CrossEntropy.swift's formulas): m = max x, lse = m + log(sum e^(x - m)),
+// returns lse - x[target]; with d, also d[j] = e^(x_j - lse) * g and d[target] -= g. d may alias x.
+WK float WIDE_NAME(cross_entropy_row)(const float *x, ptrdiff_t vocab, int32_t target, float g, float *d) {
+    wf m0 = -INFINITY;
+    ptrdiff_t j = 0;
+    for (; j + W <= vocab; j += W) m0 = __builtin_elementwise_max(m0, ld(x + j));
+    if (j < vocab) m0 = __builtin_elementwise_max(m0, ldTail(x + j, vocab - j, -INFINITY));
+    const float m = hmax(m0);
+    wf s0 = 0;
+    for (j = 0; j + W <= vocab; j += W) s0 += vexp(ld(x + j) - m);
+    if (j < vocab) s0 += sel(lanes() < (wi)(int32_t)(vocab - j), vexp(ldTail(x + j, vocab - j, 0) - m), (wf)0);
+    const float lse = m + logf(hsum(s0));
+    const float loss = lse - x[target];
+    if (d) {
+        for (j = 0; j + W <= vocab; j += W) st(d + j, vexp(ld(x + j) - lse) * g);
+        if (j < vocab) stTail(d + j, vexp(ldTail(x + j, vocab - j, 0) - lse) * g, vocab - j);
+        d[target] -= g;
+    }
+    return loss;
+}
+
 /// The logits scale x + bias of W columns from j; lanes at or past `visible` (counted from j) are -inf.
 WF wf logits(const float *x, const float *bias, ptrdiff_t j, ptrdiff_t visible, float scale) {
     if (j + W <= visible) {

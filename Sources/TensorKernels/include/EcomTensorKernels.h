@@ -96,7 +96,8 @@ void ecom_quant_linear_f32(const float *x, ptrdiff_t m, ptrdiff_t ldx, const voi
 void ecom_dequantize_blocks_f32(int format, const void *src, ptrdiff_t blocks, float *dst);
 
 /// One implementation of the element-wise, normalisation, conversion and 16-bit linear kernels: the functions above
-/// (ecom_exp_f32 ... ecom_half_linear_f32) under the same contracts, plus RMSNorm and SwiGLU. Entries are never null.
+/// (ecom_exp_f32 ... ecom_half_linear_f32) under the same contracts, plus RMSNorm, SwiGLU and the cross-entropy row.
+/// Entries are never null.
 typedef struct ecom_kernel_table {
     /// "avx2", "avx512" or "avx2-16lane".
     const char *name;
@@ -121,6 +122,10 @@ typedef struct ecom_kernel_table {
     void (*f32_to_bf16)(const float *src, uint16_t *dst, ptrdiff_t n);
     void (*half_linear)(const float *x, ptrdiff_t m, ptrdiff_t ldx, const uint16_t *w, ptrdiff_t n, ptrdiff_t k,
                         ptrdiff_t ldw, int format, const float *bias, float *y, ptrdiff_t ldy);
+    /// Cross-entropy of one row of `vocab` logits against `target` (in [0, vocab)): returns lse(x) - x[target] with
+    /// lse(x) = max + log(sum e^(x - max)); when d is non-null also writes the scaled gradient d[j] = softmax(x)[j] * g,
+    /// d[target] -= g. d may alias x.
+    float (*cross_entropy_row)(const float *x, ptrdiff_t vocab, int32_t target, float g, float *d);
 } ecom_kernel_table;
 
 /// The kernels of one path: 0 = AVX2 (the hand-written kernels, RMSNorm and SwiGLU from the 8-lane generic code),
