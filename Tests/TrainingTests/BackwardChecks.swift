@@ -129,6 +129,28 @@ import Testing
         #expect(firstMismatch(model.gradients.array, gFull, rtol: 1e-3, atol: 1e-5) == nil, "block \(block)")
     }
 
+    /// With OpenBLAS single-threaded (as under bf16 compute through oneDNN) attention runs its heads side by side on
+    /// the compute threads; the gradients are those of heads one after another.
+    @Test func headsSideBySideGiveTheSameGradients() throws {
+        let model = Self.randomModel(seed: 17)
+        var rng = SplitMix64(seed: 18)
+        let rows = (0..<2).map { _ in
+            (ids: (0..<70).map { _ in Int32(rng.next() % 23) }, lossMask: [UInt8](repeating: 1, count: 70),
+             documentIDs: [UInt16](repeating: 1, count: 40) + [UInt16](repeating: 2, count: 30))
+        }
+        let batch = TrainingBatch(packed: rows)
+        model.attentionBlock = 16
+        model.gradients.zero()
+        let inOrder = model.forwardBackward(batch, normalizer: 1)
+        let gInOrder = model.gradients.array
+        model.gradients.zero()
+        let sideBySide = ComputeThreads.withBLASThreads(1) {
+            ComputeThreads.$override.withValue(2) { model.forwardBackward(batch, normalizer: 1) }
+        }
+        #expect(isClose(sideBySide.sum, inOrder.sum, rtol: 1e-6), "loss \(sideBySide.sum) vs \(inOrder.sum)")
+        #expect(firstMismatch(model.gradients.array, gInOrder, rtol: 1e-5, atol: 1e-7) == nil)
+    }
+
     @Test func gradToolOutputMatchesTheFixture() throws {
         let ref = TrainReference.shared.grad
         let lines = zip(ref.batch.ids, ref.batch.labels).map { ids, labels in

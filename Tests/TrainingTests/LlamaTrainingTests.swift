@@ -33,6 +33,18 @@ enum LlamaLoRASupport {
         #expect(maxAbsDifference(a.gradients.array, b.gradients.array) < 1e-6)
     }
 
+    /// Heads side by side (OpenBLAS single-threaded, two compute threads; key/value heads' groups kept together for
+    /// their summed gradients) give the gradients of heads one after another.
+    @Test func headsSideBySideGiveTheSameGradients() throws {
+        let a = try S.adapted(), b = try S.adapted()
+        #expect(a.configuration.headCount > a.configuration.keyValueHeadCount, "the fixture should share key/value heads")
+        a.forwardBackward(S.ref.batch.trainingBatch)
+        ComputeThreads.withBLASThreads(1) {
+            ComputeThreads.$override.withValue(2) { _ = b.forwardBackward(S.ref.batch.trainingBatch) }
+        }
+        #expect(maxAbsDifference(a.gradients.array, b.gradients.array) < 1e-6)
+    }
+
     @Test func oneAdamWStepMatchesTorch() throws { try S.ref.checkAdamWStep(try S.adapted()) }
 
     @Test func twentyStepsOfLossesMatchPEFT() throws { S.ref.checkRun(try S.adapted()) }

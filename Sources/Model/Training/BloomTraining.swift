@@ -359,12 +359,12 @@ public final class BloomTrainingModel: @unchecked Sendable {
             let Ls = s.length, row0 = s.row0
             for h in 0..<NH { for j in 0..<Ls { bias[h * Ls + j] = slopes[h] * Float(j) } }
             let base = qkv + row0 * 3 * C, scores = att + s.attOffset
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
                 causal.scores(q, k, into: scores + h * Ls * Ls)
             }
             SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: invNorm, bias: bias, rowsPerBias: Ls, causalOffset: 0)
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
                 causal.weightedSum(scores + h * Ls * Ls, v, into: MutableMatrixView(base: ctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C))
             }
@@ -392,14 +392,14 @@ public final class BloomTrainingModel: @unchecked Sendable {
             let base = qkv + row0 * 3 * C, probs = att + s.attOffset
             // d q, d k, d v of head h: [Ls, HS] views into the fused dqkv rows.
             let dView = { (h: Int, part: Int) in MutableMatrixView(base: dqkv + row0 * 3 * C + h * 3 * HS + part * HS, rows: Ls, columns: HS, stride: 3 * C) }
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let dc = MatrixView(base: dctx + row0 * C + h * HS, rows: Ls, columns: HS, stride: C)
                 let (_, _, v) = headViews(base, head: h, rows: Ls)
                 causal.scores(dc, v, into: datt + h * Ls * Ls)
                 causal.transposedSum(probs + h * Ls * Ls, dc, into: dView(h, 2))
             }
             SoftmaxKernel.backward(datt, probs, datt, rows: NH * Ls, cols: Ls, scale: invNorm, rowsPerGroup: Ls, causalOffset: 0)
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let (q, k, _) = headViews(base, head: h, rows: Ls)
                 causal.weightedSum(datt + h * Ls * Ls, k, into: dView(h, 0))
                 causal.transposedSum(datt + h * Ls * Ls, q, into: dView(h, 1))

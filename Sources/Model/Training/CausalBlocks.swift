@@ -19,6 +19,23 @@ struct CausalBlocks {
         }
     }
 
+    /// Runs `body(h)` for every head h in `0..<heads`: heads in groups of `group` consecutive ones (query heads that
+    /// share a key/value head and add into its gradient), each group's heads in order. The groups run on the compute
+    /// threads when OpenBLAS is single-threaded (under bf16 compute through oneDNN: each of the heads' small products
+    /// then runs on its caller's core, so only heads side by side use the others), else one after another on this
+    /// thread with OpenBLAS's threads splitting each product. Every product is the same call either way, so the
+    /// results do not depend on which.
+    static func forEachHead(_ heads: Int, group: Int = 1, _ body: (Int) -> Void) {
+        let group = max(1, group), groups = (heads + group - 1) / group
+        guard ComputeThreads.blasThreads == 1, ComputeThreads.count > 1, groups > 1 else {
+            for h in 0..<heads { body(h) }
+            return
+        }
+        ComputeThreads.forEachChunk(groups, minPerChunk: 1) { _, range in
+            for h in (range.lowerBound * group)..<min(heads, range.upperBound * group) { body(h) }
+        }
+    }
+
     /// w[i, j] = a[i] · b[j] for the visible keys j of each query block (S = Q Kᵀ; dP = dctx Vᵀ).
     func scores(_ a: MatrixView, _ b: MatrixView, into w: UnsafeMutablePointer<Float>) {
         let L = a.rows

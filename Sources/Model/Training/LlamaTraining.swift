@@ -392,12 +392,12 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
         let causal = CausalBlocks(size: attentionBlock), scale = 1 / Float(HS).squareRoot()
         for s in segments {
             let Ls = s.length, scores = a.att(l) + s.attOffset
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let (q, k, _) = headViews(a.q(l), a.k(l), a.v(l), a, s, h, group)
                 causal.scores(q, k, into: scores + h * Ls * Ls)
             }
             SoftmaxKernel.forward(scores, scores, rows: NH * Ls, cols: Ls, scale: scale, rowsPerBias: Ls, causalOffset: 0)
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH) { h in
                 let (_, _, v) = headViews(a.q(l), a.k(l), a.v(l), a, s, h, group)
                 causal.weightedSum(scores + h * Ls * Ls, v, into: MutableMatrixView(base: a.ctx(l) + s.row0 * a.Q + h * HS, rows: Ls, columns: HS, stride: a.Q))
             }
@@ -424,7 +424,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
         a.dv.update(repeating: 0, count: a.N * a.KV)
         for s in segments {
             let Ls = s.length, probs = a.att(l) + s.attOffset
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH, group: group) { h in
                 let dc = MatrixView(base: a.dctx + s.row0 * a.Q + h * HS, rows: Ls, columns: HS, stride: a.Q)
                 let (_, _, v) = headViews(a.q(l), a.k(l), a.v(l), a, s, h, group)
                 causal.scores(dc, v, into: a.datt + h * Ls * Ls)
@@ -432,7 +432,7 @@ public final class LlamaTrainingModel: TrainableModel, @unchecked Sendable {
                 causal.transposedSum(probs + h * Ls * Ls, dc, into: MutableMatrixView(base: UnsafeMutablePointer(mutating: dv.base), rows: Ls, columns: HS, stride: a.KV), beta: 1)
             }
             SoftmaxKernel.backward(a.datt, probs, a.datt, rows: NH * Ls, cols: Ls, scale: scale, rowsPerGroup: Ls, causalOffset: 0)
-            for h in 0..<NH {
+            CausalBlocks.forEachHead(NH, group: group) { h in
                 let (q, k, _) = headViews(a.q(l), a.k(l), a.v(l), a, s, h, group)
                 let (dq, dk, _) = headViews(a.dq, a.dk, a.dv, a, s, h, group)
                 causal.weightedSum(a.datt + h * Ls * Ls, k, into: MutableMatrixView(base: UnsafeMutablePointer(mutating: dq.base), rows: Ls, columns: HS, stride: a.Q))
