@@ -17,7 +17,10 @@ let mode = CommandLine.arguments.dropFirst().first ?? "lora"
 let gguf = URL(fileURLWithPath: env("ECOM_SMOLLM2_GGUF", NSString(string: "~/.cache/ecom/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").expandingTildeInPath))
 let (B, T) = (4, 256), rank = Int(env("BENCH_RANK", "16")) ?? 16
 let lora = mode == "lora" ? LoRAConfiguration(rank: rank, alpha: 32, targets: LoRAConfiguration.llamaTargets) : nil
-// BENCH_BASE (native, f32, bf16, f16) changes how the LoRA base is kept; BENCH_ATTENTION_BLOCK the causal block size.
+// BENCH_BASE (native, f32, bf16, f16) changes how the LoRA base is kept; BENCH_ATTENTION_BLOCK the causal block size;
+// BENCH_PRECISION=bf16 multiplies in bf16 (as `--precision bf16`; where the CPU has AVX512_BF16 and oneDNN loads).
+let precision = try MatmulPrecision.resolve(env("BENCH_PRECISION", "f32"))
+MatmulPrecision.processDefault = precision
 let basePrecision = WeightPrecision(name: env("BENCH_BASE", "native")) ?? .native
 let model = try LlamaTrainingModel.load(model: gguf, precision: lora == nil ? .float32 : basePrecision, lora: lora, seed: 11)
 if let block = Int(env("BENCH_ATTENTION_BLOCK", "")) { model.attentionBlock = block }
@@ -81,8 +84,8 @@ let extra: [String: Any] = [
     "optimizer_s": clock.optimizer / Double(iterations), "step_s": t, "trainable_parameters": model.parameters.count,
     "base_storage": model.base.layers[0].query.storageName, "threads": ComputeThreads.count,
     "gflop_per_token": perToken / 1e9, "sgemm_peak_gflops": peak / 1e9, "achieved_gflops": achieved / 1e9,
-    "fraction_of_floor": achieved / peak, "loss_first": clock.losses.first ?? 0, "loss_last": clock.losses.last ?? 0,
+    "fraction_of_floor": achieved / peak, "precision": precision.rawValue, "loss_first": clock.losses.first ?? 0, "loss_last": clock.losses.last ?? 0,
 ]
-let name = lora == nil ? "smollm2 full fine-tuning" : "smollm2 lora r16"
+let name = (lora == nil ? "smollm2 full fine-tuning" : "smollm2 lora r16") + (precision == .bf16 ? " bf16" : "")
 emit(bench: "tune", case: "\(name) tokens/s (4x256)", value: Double(B * T) / t, unit: "tokens/s", higherIsBetter: true, extra: extra)
 emit(bench: "tune", case: "\(name) peak memory", value: maxRSS, unit: "MiB", higherIsBetter: false)
