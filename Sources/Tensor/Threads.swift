@@ -16,9 +16,7 @@ public enum ComputeThreads {
     nonisolated(unsafe) private static var current: Int = {
         let n = max(1, min(64, System.activeProcessorCount))
         BLASCore.warnOnce
-        let precision = MatmulPrecision.processDefault
-        openblas_set_num_threads(Int32(blasThreadCount(count: n, precision: precision,
-                                                       backend: precision == .bf16 ? BF16Matmul.native : nil)))
+        openblas_set_num_threads(processBLASThreads(count: n))
         return n
     }()
 
@@ -54,12 +52,14 @@ public enum ComputeThreads {
         precision == .bf16 && backend == .onednn ? 1 : max(1, count)
     }
 
-    /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings.
-    static func applyBLASThreads() {
+    /// ``blasThreadCount(count:precision:backend:)`` for this process's precision and backend.
+    private static func processBLASThreads(count: Int) -> Int32 {
         let precision = MatmulPrecision.processDefault
-        openblas_set_num_threads(Int32(blasThreadCount(count: current, precision: precision,
-                                                       backend: precision == .bf16 ? BF16Matmul.native : nil)))
+        return Int32(blasThreadCount(count: count, precision: precision, backend: precision == .bf16 ? BF16Matmul.native : nil))
     }
+
+    /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings.
+    static func applyBLASThreads() { openblas_set_num_threads(processBLASThreads(count: current)) }
 
     /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
     /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``
