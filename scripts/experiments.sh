@@ -21,7 +21,7 @@
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_EXP_DIR (runs), ECOM_EXP_TRAIN_SECONDS (training budget per
 # run, 600), ECOM_EXP_EVAL_LIMIT (examples per EcomGPT task, 50), ECOM_EXP_UNINER_LIMIT (CrossNER_AI questions, 400),
 # ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2), ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0),
-# ECOM_TOKENS_PER_SECOND (160).
+# ECOM_TOKENS_PER_SECOND (unset: measured on this machine before each run's training; scripts/lib/backbone.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -15,8 +15,8 @@
 # so and runs the from-scratch `tiny` BLOOM pipeline instead (scripts/lib/main_tiny.sh), labelled as such.
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_RUN_DIR (runs/default), ECOM_TRAIN_SECONDS (600),
 # ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2),
-# ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (160: the LoRA speed assumed when sizing the
-# cosine schedule to the budget; a faster machine finishes the steps early, a slower one stops part way down).
+# ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (unset: the LoRA speed is measured on this machine,
+# 3 steps, before training, and the cosine schedule sized to fill the budget; set: that speed is assumed instead).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -47,9 +47,11 @@ if [ ! -d "$shared/ecomgpt" ]; then
 fi
 
 built=$(( $(date +%s) - start ))
+step_plan="as many steps of $batch x $seq_len as the speed measured on this machine fills"
+[ -n "$steps" ] && step_plan="$steps steps of $batch x $seq_len at ECOM_TOKENS_PER_SECOND"
 echo "main: backbone $gguf" >&2
 echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min" \
-     "(${eval_limit} examples x 12 tasks, skipped on a rerun); LoRA training ${train_seconds}s ($steps steps of $batch x $seq_len); tuned evaluation" \
+     "(${eval_limit} examples x 12 tasks, skipped on a rerun); LoRA training ${train_seconds}s ($step_plan); tuned evaluation" \
      "~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min; the report" >&2
 limit_args=(--limit "$eval_limit")
 [ "$eval_limit" = "all" ] && limit_args=()

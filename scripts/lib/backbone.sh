@@ -4,8 +4,9 @@
 
 # backbone_settings TRAIN_SECONDS: the shared settings from the environment: seq_len (ECOM_SEQ_LEN, 512), lora_rank
 # (ECOM_LORA_RANK, 16), lr (ECOM_LR, 1e-3), batch (ECOM_BATCH, 2), max_new (ECOM_MAX_NEW_TOKENS, 64), seed
-# (ECOM_SEED, 0), steps and train_flags: steps sized so that the cosine schedule ends with TRAIN_SECONDS at
-# ECOM_TOKENS_PER_SECOND (160) positions/s, 5% warm-up, validation every 25 steps, a checkpoint every 10.
+# (ECOM_SEED, 0), train_flags (5% warm-up, validation every 25 steps, a checkpoint every 10) and steps: sized so that
+# the cosine schedule ends with TRAIN_SECONDS at ECOM_TOKENS_PER_SECOND positions/s when that is set, else empty:
+# backbone_run then measures this machine's speed first (backbone_steps).
 backbone_settings() {
   seq_len="${ECOM_SEQ_LEN:-512}"
   lora_rank="${ECOM_LORA_RANK:-16}"
@@ -13,9 +14,41 @@ backbone_settings() {
   batch="${ECOM_BATCH:-2}"
   max_new="${ECOM_MAX_NEW_TOKENS:-64}"
   seed="${ECOM_SEED:-0}"
-  steps=$(( $1 * ${ECOM_TOKENS_PER_SECOND:-160} / (batch * seq_len) ))
-  [ "$steps" -ge 1 ] || steps=1
-  train_flags=(--steps "$steps" --warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10)
+  steps=""
+  if [ -n "${ECOM_TOKENS_PER_SECOND:-}" ]; then
+    steps=$(( $1 * ECOM_TOKENS_PER_SECOND / (batch * seq_len) ))
+    [ "$steps" -ge 1 ] || steps=1
+  fi
+  train_flags=(--warmup-ratio 0.05 --eval-every 25 --eval-batches 2 --save-every 10)
+}
+
+# backbone_steps BIN RUN TRAIN_SECONDS [ecom-train model flags...]: prints the optimizer steps that fill TRAIN_SECONDS
+# on this machine: $steps when set (ECOM_TOKENS_PER_SECOND), else the count recorded in RUN/steps for the same
+# settings (so that a resumed run keeps its schedule), else measured: 3 steps of the same training into a scratch
+# directory, the last step's positions/s, times 95% of the budget (validation and checkpoints take the rest). The
+# cosine schedule then ends with the budget on a fast machine and a slow one alike (sized from a fixed speed, a
+# machine 3x faster than the assumed one finished its steps in a third of the budget).
+backbone_steps() {
+  local bin="$1" run="$2" seconds="$3"
+  shift 3
+  if [ -n "$steps" ]; then echo "$steps"; return 0; fi
+  local key="seconds $seconds batch $batch seq_len $seq_len rank $lora_rank"
+  if [ -f "$run/steps" ] && [ "$(head -1 "$run/steps")" = "$key" ]; then sed -n 2p "$run/steps"; return 0; fi
+  local scratch="$run/calibration" rate
+  rm -rf "$scratch"
+  echo "measuring this machine's training speed (3 steps of $batch x $seq_len) to size the schedule to ${seconds}s" >&2
+  rate="$("$bin/ecom-train" --data "$run/packed" --out "$scratch" --steps 3 --warmup-ratio 0 --save-every 0 "$@" 2>&1 |
+    grep -o '[0-9.]* tok/s' | tail -1 | grep -o '^[0-9.]*' || true)"
+  rm -rf "$scratch"
+  if [ -z "$rate" ]; then
+    echo "could not measure the training speed (ecom-train printed no tok/s); assuming 160 positions/s" >&2
+    rate=160
+  fi
+  local n
+  n="$(awk -v s="$seconds" -v r="$rate" -v b="$batch" -v l="$seq_len" 'BEGIN { n = int(0.95 * s * r / (b * l)); print (n < 1 ? 1 : n) }')"
+  echo "measured ${rate} positions/s: $n steps of $batch x $seq_len fill ${seconds}s" >&2
+  printf '%s\n%s\n%s\n' "$key" "$n" "$rate" > "$run/steps"
+  echo "$n"
 }
 
 # backbone_gguf: prints the GGUF path (fetched once into the model cache); returns 1 with fetch-model's message when
@@ -84,10 +117,13 @@ backbone_run() {
   echo "$label [4/6] evaluation of the base model ($run/eval-base; kept and skipped on a rerun with the same settings)" >&2
   # shellcheck disable=SC2086
   eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags
+  local model_flags=(--init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr"
+                     --batch "$batch" --seed "$seed")
+  local run_steps=""
+  [ -f "$run/train.done" ] || run_steps="$(backbone_steps "$bin" "$run" "$train_seconds" "${model_flags[@]}")"
   # shellcheck disable=SC2086
   train_within_budget "$bin" "$run" "$run/adapter" "$train_seconds" "$label [5/6]" "$run/eval-tuned" \
-    --init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr" --batch "$batch" \
-    --seed "$seed" "$@" || return 1
+    "${model_flags[@]}" ${run_steps:+--steps "$run_steps"} "$@" || return 1
   echo "$label [6/6] evaluation of the tuned model ($run/eval-tuned), then the comparison" >&2
   # shellcheck disable=SC2086
   eval_once "$bin" "$run/eval-tuned" "$label" "${common[@]}" --lora "$run/adapter" $eval_flags
