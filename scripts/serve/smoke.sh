@@ -47,6 +47,10 @@ expectations "$tiny" "$work/tiny-expect.json" 8 ""
 start_server "$work/tiny.log" --model "$tiny" --api-key test-key --max-body 65536 --context 256 --max-batch 4 --max-queue 16 \
   --prefill-tokens 1  # each prompt prefilled alone: greedy answers equal ecom-generate's bit for bit
 curl -sf "${base%/v1}/health" | grep -q '"status":"ok"' || { echo "serve smoke: curl /health failed" >&2; exit 1; }
+# The server closes each connection after its response (it watches the inbound side for a client that goes away), so
+# every response must say so: a client that reuses the connection otherwise finds it closed part of the time.
+curl -sfi -H "Authorization: Bearer test-key" "$base/models" | tr -d '\r' | grep -qi '^connection: close$' \
+  || { echo "serve smoke: a response lacks 'Connection: close'" >&2; exit 1; }
 curl -sf -H "Authorization: Bearer test-key" "$base/chat/completions" \
   -d '{"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "temperature": 0}' | grep -q '"chat.completion"' \
   || { echo "serve smoke: curl chat/completions failed" >&2; exit 1; }

@@ -85,7 +85,10 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// One HTTP request through the service: the body read up to the limit (413 beyond), generation cancelled when
-    /// the client goes away, streams written as server-sent events.
+    /// the client goes away, streams written as server-sent events. Every response says `Connection: close`:
+    /// Hummingbird closes the connection after a request read with `consumeWithCancellationOnInboundClose` (so that
+    /// it can watch the inbound side), and a client that kept the connection for its next request (the openai
+    /// client does) found it closed part of the time ("Server disconnected without sending a response").
     static func respond(_ request: Request, service: OpenAIService, maxBody: Int) async throws -> Response {
         let method = request.method.rawValue, path = request.uri.path
         let auth = request.headers[.authorization]
@@ -99,10 +102,10 @@ struct Serve: AsyncParsableCommand {
         }
         switch reply {
         case .json(let status, let body):
-            return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+            return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json", .connection: "close"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         case .events(let events):
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
                             body: ResponseBody { writer in
                                 // A write to a client that went away throws: leaving the loop ends the stream, which
                                 // cancels the generation and frees its slot.
