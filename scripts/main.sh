@@ -16,7 +16,7 @@
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_RUN_DIR (runs/default), ECOM_TRAIN_SECONDS (600),
 # ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2),
 # ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (unset: the LoRA speed is measured on this machine,
-# 3 steps, before training, and the cosine schedule sized to fill the budget; set: that speed is assumed instead).
+# 5 steps, before training, and the cosine schedule sized to fill 90% of the budget; set: that speed is assumed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
