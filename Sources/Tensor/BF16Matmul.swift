@@ -33,7 +33,6 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
         }
     }
 
-
     /// A per-task precision, for tests and code that mixes both.
     @TaskLocal public static var override: MatmulPrecision?
 

@@ -245,7 +245,7 @@ WK float WIDE_NAME(cross_entropy_row)(const float *x, ptrdiff_t vocab, int32_t t
     const float m = hmax(m0);
     wf s0 = 0;
     for (j = 0; j + W <= vocab; j += W) s0 += vexp(ld(x + j) - m);
-    if (j < vocab) s0 += sel(lanes() < (wi)(int32_t)(vocab - j), vexp(ldTail(x + j, vocab - j, 0) - m), (wf)0);
+    if (j < vocab) s0 += vexp(ldTail(x + j, vocab - j, -INFINITY) - m);  // padding lanes: exp(-inf) = 0
     const float lse = m + logf(hsum(s0));
     const float loss = lse - x[target];
     if (d) {

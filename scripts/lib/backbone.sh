@@ -26,9 +26,9 @@ backbone_settings() {
 # on this machine: $steps when set (ECOM_TOKENS_PER_SECOND), else the count recorded in RUN/steps for the same
 # settings (so that a resumed run keeps its schedule), else measured: 5 steps of the same training into a scratch
 # directory, positions/s over steps 3-5 from the trainer's metrics (the first steps pay one-time costs), times 90%
-# of the budget (validation and checkpoints take the rest). The
-# cosine schedule then ends with the budget on a fast machine and a slow one alike (sized from a fixed speed, a
-# machine 3x faster than the assumed one finished its steps in a third of the budget).
+# of the budget (validation and checkpoints take the rest). The cosine schedule then ends with the budget on a fast
+# machine and a slow one alike (sized from a fixed speed, a machine 3x faster than the assumed one finished its
+# steps in a third of the budget).
 backbone_steps() {
   local bin="$1" run="$2" seconds="$3"
   shift 3
@@ -40,8 +40,8 @@ backbone_steps() {
   echo "measuring this machine's training speed (5 steps of $batch x $seq_len) to size the schedule to ${seconds}s" >&2
   "$bin/ecom-train" --data "$run/packed" --out "$scratch" --steps 5 --warmup-ratio 0 --save-every 0 "$@" > /dev/null 2>&1 || true
   rate="$(grep '"split":"train"' "$scratch/metrics.jsonl" 2>/dev/null | awk -v p=$(( batch * seq_len )) '
-    { match($0, /"elapsed_s":[0-9.e+-]+/); e = substr($0, RSTART + 12, RLENGTH - 12) + 0
-      match($0, /"step":[0-9]+/); s = substr($0, RSTART + 7, RLENGTH - 7) + 0; t[s] = e }
+    { match($0, /"elapsed_s": *[0-9.e+-]+/); e = substr($0, RSTART, RLENGTH); sub(/^"elapsed_s": */, "", e)
+      match($0, /"step": *[0-9]+/); s = substr($0, RSTART, RLENGTH); sub(/^"step": */, "", s); t[s + 0] = e + 0 }
     END { if ((5 in t) && (2 in t) && t[5] > t[2]) printf "%.0f", 3 * p / (t[5] - t[2]) }' || true)"
   rm -rf "$scratch"
   if [ -z "$rate" ]; then
@@ -51,7 +51,7 @@ backbone_steps() {
   local n
   n="$(awk -v s="$seconds" -v r="$rate" -v b="$batch" -v l="$seq_len" 'BEGIN { n = int(0.90 * s * r / (b * l)); print (n < 1 ? 1 : n) }')"
   echo "measured ${rate} positions/s: $n steps of $batch x $seq_len fill ${seconds}s" >&2
-  printf '%s\n%s\n%s\n' "$key" "$n" "$rate" > "$run/steps"
+  printf '%s\n%s\n%s\n' "$key" "$n" "$rate" > "$run/steps.tmp" && mv "$run/steps.tmp" "$run/steps"
   echo "$n"
 }
 
