@@ -7,16 +7,20 @@
 #   1. the backbone as an HF directory (tokenizer, chat template)      runs/default/base
 #   2. instruction records                                               runs/default/data
 #   3. ChatML conversations packed into 512-token sequences              runs/default/packed
-#   4. the base model on the held-back examples (greedy, 64 new tokens)  runs/default/eval-base
+#   4. the base model on the held-back examples (greedy)                 runs/default/eval-base
 #   5. LoRA (rank 16, all seven projections) within the training budget   runs/default/adapter
 #   6. the tuned model on the same examples, and the comparison          runs/default/eval-tuned, report.html
 # Every finished step is kept: a rerun skips it (the base evaluation is reused while its settings are unchanged) and
 # training resumes until its budget is spent. Without the backbone (no package registry and no cache) the job says
 # so and runs the from-scratch `tiny` BLOOM pipeline instead (scripts/lib/main_tiny.sh), labelled as such.
 # Environment: ECOM_SHARED_DATA (../shared/data), ECOM_RUN_DIR (runs/default), ECOM_TRAIN_SECONDS (600),
-# ECOM_EVAL_LIMIT (examples per task, 20), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR (1e-3), ECOM_BATCH (2),
-# ECOM_MAX_NEW_TOKENS (64), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (unset: the LoRA speed is measured on this machine,
-# 5 steps, before training, and the cosine schedule sized to fill 90% of the budget; set: that speed is assumed).
+# ECOM_JOB_MINUTES (30: the whole job's time, which sizes the evaluations), ECOM_EVAL_LIMIT (examples per task; auto:
+# the base model is evaluated on 20 per task, then both evaluations get 50, 40 or 30 when the rate just measured fits
+# them in the job's time, else 20; a number or "all" fixes it), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR
+# (1e-3), ECOM_BATCH (2), ECOM_MAX_NEW_TOKENS (auto: each task's budget from its reference answers), ECOM_PRECISION
+# (auto: training's products in bf16 on a CPU with AVX512_BF16), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (unset: the
+# LoRA speed is measured on this machine, 5 steps, before training, and the cosine schedule sized to fill 90% of the
+# budget; set: that speed is assumed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -33,7 +37,8 @@ bin="$(swift build -c release --show-bin-path)"
 shared="${ECOM_SHARED_DATA:-$root/../shared/data}"
 run="${ECOM_RUN_DIR:-$root/runs/default}"
 train_seconds="${ECOM_TRAIN_SECONDS:-600}"
-eval_limit="${ECOM_EVAL_LIMIT:-20}"
+eval_limit="${ECOM_EVAL_LIMIT:-auto}"
+job_minutes="${ECOM_JOB_MINUTES:-30}"
 backbone_settings "$train_seconds"
 
 if ! gguf="$(backbone_gguf)"; then
@@ -50,11 +55,18 @@ built=$(( $(date +%s) - start ))
 step_plan="as many steps of $batch x $seq_len as the speed measured on this machine fills"
 [ -n "$steps" ] && step_plan="$steps steps of $batch x $seq_len at ECOM_TOKENS_PER_SECOND"
 echo "main: backbone $gguf" >&2
-echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min" \
-     "(${eval_limit} examples x 12 tasks, skipped on a rerun); LoRA training ${train_seconds}s ($step_plan); tuned evaluation" \
-     "~$(( eval_limit * 12 * 6 / 5 / 60 + 1 )) min; the report" >&2
 limit_args=(--limit "$eval_limit")
-[ "$eval_limit" = "all" ] && limit_args=()
+eval_plan="$eval_limit examples x 12 tasks"
+if [ "$eval_limit" = "all" ]; then
+  limit_args=() eval_plan="all held-back examples"
+elif [ "$eval_limit" = "auto" ]; then
+  # The base evaluation of 20 per task measures this machine's rate; both evaluations then get up to 50 per task
+  # where the job still ends within ECOM_JOB_MINUTES (two minutes to spare).
+  limit_args=() eval_limit_plan="20 50 $(( start + job_minutes * 60 - 120 ))"
+  eval_plan="20 examples x 12 tasks, then up to 50 x 12 as the measured rate allows within ${job_minutes} minutes"
+fi
+echo "main: budget: setup and build ${built}s so far; data and packing ~1 min; base evaluation ($eval_plan; kept on a" \
+     "rerun); LoRA training ${train_seconds}s ($step_plan); tuned evaluation (the same examples); the report" >&2
 status=0
 backbone_run "$bin" "$run" "main:" "$train_seconds" \
   "--ecomgpt $shared/ecomgpt --held-out $shared/ecomgpt/held_out_tasks.txt --supervised-split 300 --no-atomic" \

@@ -90,7 +90,7 @@ public enum ComparisonReport {
             if let cfg = s.configuration {
                 t += " (model \(cfg.model)"
                 if let lora = cfg.lora { t += ", LoRA adapter \(lora)" }
-                t += "; \(cfg.template) prompts, \(cfg.beams == 1 ? "greedy" : "\(cfg.beams) beams"), up to \(cfg.maxNewTokens) new tokens)"
+                t += "; \(cfg.template) prompts, \(cfg.beams == 1 ? "greedy" : "\(cfg.beams) beams"), \(cfg.budgetSummary))"
             }
             return t
         }

@@ -93,11 +93,11 @@ public struct EndpointEvaluator: Sendable {
 
     public init(target: EndpointTarget) { self.target = target }
 
-    /// The request of an example: temperature 0, `max_tokens` the suite's budget (`maxNewTokens` for EcomGPT,
-    /// `uniNERMaxNewTokens` for UniversalNER); UniversalNER requests stop at "USER:", where local greedy decoding stops
+    /// The request of an example: temperature 0, `max_tokens` the example's budget when it has one, else the suite's
+    /// (`maxNewTokens` for EcomGPT, `uniNERMaxNewTokens` for UniversalNER); UniversalNER requests stop at "USER:", where local greedy decoding stops
     /// (``Evaluator/options(for:settings:)``) and where answer extraction cuts anyway.
     public func request(for item: EvalItem, settings s: EvalSettings) -> EndpointRequest {
-        let maxTokens = item.suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens
+        let maxTokens = item.maxNewTokens ?? (item.suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
         let stop = item.suite == .uniner ? ["USER:"] : nil
         switch target.api {
         case .chat:
@@ -219,6 +219,10 @@ extension EvalRun {
         }
         guard s.maxNewTokens >= 1, s.uniNERMaxNewTokens >= 1, s.maxPromptTokens >= 1, t.concurrency >= 1 else {
             throw EvalError("token limits and the concurrency must be at least 1")
+        }
+        guard !s.autoMaxNewTokens else {
+            throw EvalError("per-task budgets of new tokens (--max-new-tokens auto) count the answers in the model's tokens: evaluate "
+                            + "locally, or give an endpoint a fixed --max-new-tokens")
         }
         guard !t.model.isEmpty else { throw EvalError("the endpoint's model name is empty (--endpoint-model)") }
         let identity = t.identity

@@ -19,6 +19,9 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
     public var precision: String
     public var beams: Int
     public var maxNewTokens: Int
+    /// Each EcomGPT task's budget of new tokens when they are set from the tasks' answers (`--max-new-tokens auto`;
+    /// nil: ``maxNewTokens`` for every task).
+    public var maxNewTokensByTask: [String: Int]?
     public var maxPromptTokens: Int
     public var uniNERMaxNewTokens: Int
     public var seed: UInt64
@@ -50,22 +53,23 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         case model, precision, beams, seed, template, lora, endpoint
         case modelFingerprint = "model_fingerprint", tokenizerFingerprint = "tokenizer_fingerprint", loraFingerprint = "lora_fingerprint"
         case maxNewTokens = "max_new_tokens", maxPromptTokens = "max_prompt_tokens", uniNERMaxNewTokens = "uniner_max_new_tokens"
+        case maxNewTokensByTask = "max_new_tokens_by_task"
     }
 
     public init(model: String, modelFingerprint: String, tokenizerFingerprint: String, precision: String = "float32",
                 beams: Int = 4, maxNewTokens: Int = 164, maxPromptTokens: Int = PromptEncoding.defaultMaxTokens,
                 uniNERMaxNewTokens: Int = 256, seed: UInt64 = 0, template: String = "plain", lora: String? = nil,
-                loraFingerprint: String? = nil, endpoint: EndpointIdentity? = nil) {
+                loraFingerprint: String? = nil, endpoint: EndpointIdentity? = nil, maxNewTokensByTask: [String: Int]? = nil) {
         self.model = model; self.modelFingerprint = modelFingerprint; self.tokenizerFingerprint = tokenizerFingerprint
         self.lora = lora; self.loraFingerprint = loraFingerprint
         self.precision = precision; self.beams = beams; self.maxNewTokens = maxNewTokens; self.maxPromptTokens = maxPromptTokens
         self.uniNERMaxNewTokens = uniNERMaxNewTokens; self.seed = seed; self.template = template
-        self.endpoint = endpoint
+        self.endpoint = endpoint; self.maxNewTokensByTask = maxNewTokensByTask
     }
 
     /// Decodes eval-config.json; files written before chat templates existed have no "template" (they are "plain"),
-    /// runs without a LoRA adapter (or from before adapters) have no "lora" and "lora_fingerprint", and local runs no
-    /// "endpoint".
+    /// runs without a LoRA adapter (or from before adapters) have no "lora" and "lora_fingerprint", local runs no
+    /// "endpoint", and runs with one budget of new tokens no "max_new_tokens_by_task".
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(String.self, forKey: .model)
@@ -81,12 +85,23 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         lora = try c.decodeIfPresent(String.self, forKey: .lora)
         loraFingerprint = try c.decodeIfPresent(String.self, forKey: .loraFingerprint)
         endpoint = try c.decodeIfPresent(EndpointIdentity.self, forKey: .endpoint)
+        maxNewTokensByTask = try c.decodeIfPresent([String: Int].self, forKey: .maxNewTokensByTask)
     }
 
     public static let fileName = "eval-config.json"
 
+    /// The EcomGPT prompts' budget of new tokens in words: "up to 164 new tokens", or with per-task budgets
+    /// "up to 11-301 new tokens, each task's from its answers".
+    public var budgetSummary: String {
+        guard let byTask = maxNewTokensByTask, let low = byTask.values.min(), let high = byTask.values.max() else {
+            return "up to \(maxNewTokens) new tokens"
+        }
+        return "up to \(low == high ? "\(low)" : "\(low)-\(high)") new tokens, each task's budget from its reference answers"
+    }
+
     /// The settings that differ from `other`, as "name: old -> new" (the model and adapter paths alone are not
     /// compared: a moved directory with the same files is the same model; an endpoint's URL and model name are).
+    /// Per-task budgets are compared on the tasks both runs hold: more tasks only add examples.
     public func differences(from other: EvalConfiguration) -> [String] {
         var out: [String] = []
         func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name): \(b) -> \(a)") } }
@@ -96,6 +111,12 @@ public struct EvalConfiguration: Codable, Sendable, Equatable {
         check("precision", precision, other.precision)
         check("beams", beams, other.beams)
         check("max new tokens", maxNewTokens, other.maxNewTokens)
+        check("per-task budgets of new tokens", maxNewTokensByTask != nil, other.maxNewTokensByTask != nil)
+        if let mine = maxNewTokensByTask, let theirs = other.maxNewTokensByTask {
+            for (task, budget) in mine.sorted(by: { $0.key < $1.key }) {
+                if let old = theirs[task] { check("max new tokens of \(task)", budget, old) }
+            }
+        }
         check("max prompt tokens", maxPromptTokens, other.maxPromptTokens)
         check("UniversalNER max new tokens", uniNERMaxNewTokens, other.uniNERMaxNewTokens)
         check("seed", seed, other.seed)

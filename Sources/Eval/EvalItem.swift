@@ -27,6 +27,8 @@ public struct EvalItem: Sendable, Equatable {
     public var labelSeparator: String
     /// The prompt as chat turns, for models with a chat template (the last turn is the user's question).
     public var turns: [ChatMessage]
+    /// New tokens at most for this example (nil: the suite's setting; set per task by `--max-new-tokens auto`).
+    public var maxNewTokens: Int?
 
     public init(task: String, id: String, suite: EvalSuite, taskType: String, prompt: String, reference: String,
                 text: String, labelSeparator: String = ", ", turns: [ChatMessage]? = nil) {
@@ -54,9 +56,12 @@ public enum EvalItems {
     /// Classification tasks show candidates sampled as EcomGPT's `task_cls.py` does (label set shuffled, a random
     /// prefix joined with the gold labels, shuffled), seeded per example with `seed`; other tasks show the label set
     /// in file order. With `supervised`, only the task's test part (the examples a supervised build held back, in the
-    /// split's order) is evaluated; ids stay the examples' indices in the file.
-    public static func ecomGPT(_ task: EcomGPTTask, limit: Int? = nil, seed: UInt64, supervised: SupervisedSplit? = nil) -> [EvalItem] {
+    /// split's order) is evaluated; ids stay the examples' indices in the file. `budget`, when given, sets every
+    /// item's ``EvalItem/maxNewTokens`` from the reference answers of all the task's examples (``AnswerBudget``).
+    public static func ecomGPT(_ task: EcomGPTTask, limit: Int? = nil, seed: UInt64, supervised: SupervisedSplit? = nil,
+                               budget: (([String]) -> Int)? = nil) -> [EvalItem] {
         let indices = supervised?.testIndices(task: task.name, count: task.examples.count) ?? Array(task.examples.indices)
+        let maxNewTokens = budget.map { $0(task.examples.map(task.answer(for:))) }
         return indices.prefix(limit ?? Int.max).map { i in
             let ex = task.examples[i]
             var record = task.record(i)
@@ -64,16 +69,18 @@ public enum EvalItems {
                 var rng = SeededGenerator(seed: seed, key: candidateKey(task: task.name, index: i))
                 record.candidateLabels = CandidateSampler.sample(labels: task.candidates(for: ex), gold: ex.labels ?? [], using: &rng)
             }
-            return EvalItem(task: task.name, id: "\(i)", suite: .ecomgpt, taskType: task.taskType,
-                            prompt: EcomGPTTemplate.prompt(record), reference: task.answer(for: ex), text: ex.sentences,
-                            labelSeparator: task.labelSeparator)
+            var item = EvalItem(task: task.name, id: "\(i)", suite: .ecomgpt, taskType: task.taskType,
+                                prompt: EcomGPTTemplate.prompt(record), reference: task.answer(for: ex), text: ex.sentences,
+                                labelSeparator: task.labelSeparator)
+            item.maxNewTokens = maxNewTokens
+            return item
         }
     }
 
     /// The held-out EcomGPT tasks named in `tasksFile` (one folder name a line; `held_out_tasks.txt` by default),
     /// loaded from the task folders under `root`, in the file's order. Errors name unknown tasks.
     public static func ecomGPT(root: URL, tasksFile: URL? = nil, limit: Int? = nil, seed: UInt64,
-                               supervised: SupervisedSplit? = nil) throws -> [EvalItem] {
+                               supervised: SupervisedSplit? = nil, budget: (([String]) -> Int)? = nil) throws -> [EvalItem] {
         let listURL = tasksFile ?? root.appendingPathComponent("held_out_tasks.txt")
         guard let list = try? String(contentsOf: listURL, encoding: .utf8) else {
             throw EvalError("\(listURL.path): cannot read the task list")
@@ -83,7 +90,7 @@ public enum EvalItems {
         var out: [EvalItem] = []
         for name in names {
             guard let dir = folders[name] else { throw EvalError("\(listURL.path): task '\(name)' has no folder under \(root.path)") }
-            out += ecomGPT(try EcomGPTTask.load(dir), limit: limit, seed: seed, supervised: supervised)
+            out += ecomGPT(try EcomGPTTask.load(dir), limit: limit, seed: seed, supervised: supervised, budget: budget)
         }
         return out
     }

@@ -103,15 +103,14 @@ public enum EvalRun {
         guard let tokenizer = bundle.tokenizer else { throw EvalError("\(tokenizerURL.path): no tokenizer") }
         let precisionName = r.precision?.rawValue ?? (isGGUF ? WeightPrecision.native.rawValue : WeightPrecision.float32.rawValue)
         let modelFingerprint = try Fingerprint.model(r.modelDirectory)
+        let (items, tasks) = try examples(r, tokenizer: tokenizer)
         let config = EvalConfiguration(
             model: r.modelDirectory.standardizedFileURL.path, modelFingerprint: modelFingerprint,
             // A GGUF carries its own tokenizer: its bytes were just hashed as the model's.
             tokenizerFingerprint: tokenizerURL == r.modelDirectory ? modelFingerprint : try Fingerprint.files([tokenizerURL]), precision: precisionName, beams: s.beams,
             maxNewTokens: s.maxNewTokens, maxPromptTokens: s.maxPromptTokens, uniNERMaxNewTokens: s.uniNERMaxNewTokens, seed: r.seed,
             template: bundle.chatTemplate.kind.rawValue, lora: r.lora?.standardizedFileURL.path,
-            loraFingerprint: try r.lora.map(Fingerprint.adapter))
-
-        let (items, tasks) = try examples(r)
+            loraFingerprint: try r.lora.map(Fingerprint.adapter), maxNewTokensByTask: budgets(items, settings: s))
         let store = try openStore(r, config: config, items: items, log: log)
         let stats = try Evaluator(model: model, tokenizer: tokenizer, chatTemplate: bundle.chatTemplate).run(items, store: store, settings: s)
         var notes = [
@@ -120,7 +119,7 @@ public enum EvalRun {
         if let lora = config.lora, let f = config.loraFingerprint { notes.append("LoRA adapter merged: \(lora) (files \(f))") }
         notes += [
             "prompts: \(bundle.chatTemplate.kind == .plain ? "the papers' plain prompt text" : "rendered with the model's \(bundle.chatTemplate.kind.rawValue) chat template")",
-            "EcomGPT prompts: beam search with \(s.beams) beams, up to \(s.maxNewTokens) new tokens, prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
+            "EcomGPT prompts: \(s.beams == 1 ? "greedy" : "beam search with \(s.beams) beams"), \(budgetNote(config)), prompts left-truncated to \(s.maxPromptTokens) tokens; candidate seed \(r.seed)",
         ]
         return try finish(r, config: config, items: items, tasks: tasks, store: store, stats: stats, notes: notes,
                           training: trainingMetrics(r))
@@ -134,16 +133,38 @@ public enum EvalRun {
         if let limit = r.limit, limit < 1 { throw EvalError("the limit must be at least 1") }
     }
 
-    /// The request's examples (EcomGPT tasks, then UniversalNER sets) and their tasks in order.
-    static func examples(_ r: some EvalExampleRequest) throws -> (items: [EvalItem], tasks: [String]) {
+    /// The request's examples (EcomGPT tasks, then UniversalNER sets) and their tasks in order. With
+    /// `settings.autoMaxNewTokens`, each EcomGPT task's examples get the budget of its answers in `tokenizer`'s tokens.
+    static func examples(_ r: some EvalExampleRequest, tokenizer: Tokenizer? = nil) throws -> (items: [EvalItem], tasks: [String]) {
         var items: [EvalItem] = []
         if let root = r.ecomGPTDirectory {
-            items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed, supervised: r.supervised)
+            var budget: (([String]) -> Int)?
+            if r.settings.autoMaxNewTokens {
+                guard let tokenizer else { throw EvalError("per-task budgets of new tokens (auto) need the model's tokenizer") }
+                budget = { AnswerBudget.tokens(forAnswers: $0, tokenizer: tokenizer) }
+            }
+            items += try EvalItems.ecomGPT(root: root, tasksFile: r.tasksFile, limit: r.limit, seed: r.seed, supervised: r.supervised,
+                                           budget: budget)
         }
         if let dir = r.uniNERDirectory { items += try EvalItems.uniNER(directory: dir, limit: r.limit, files: r.uniNERFiles, balanced: r.uniNERBalanced) }
         var tasks: [String] = []
         for i in items where tasks.last != i.task { tasks.append(i.task) }
         return (items, tasks)
+    }
+
+    /// Each EcomGPT task's budget of new tokens when budgets are per task (nil: the settings' one budget).
+    static func budgets(_ items: [EvalItem], settings s: EvalSettings) -> [String: Int]? {
+        guard s.autoMaxNewTokens else { return nil }
+        var out: [String: Int] = [:]
+        for item in items where item.suite == .ecomgpt { out[item.task] = item.maxNewTokens }
+        return out
+    }
+
+    /// How many new tokens EcomGPT prompts may take, for the report's notes (per-task budgets listed).
+    static func budgetNote(_ config: EvalConfiguration) -> String {
+        guard let byTask = config.maxNewTokensByTask else { return config.budgetSummary }
+        return config.budgetSummary + " (1.25 x their 95th percentile + 8: "
+            + byTask.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     /// Opens the output directory's predictions, checks them against `config` (a rerun with other settings is

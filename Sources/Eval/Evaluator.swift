@@ -12,6 +12,8 @@ public struct EvalSettings: Sendable {
     /// Beam count for EcomGPT prompts (1: greedy).
     public var beams: Int = 4
     public var maxNewTokens: Int = 164
+    /// Each EcomGPT task's budget from its reference answers (``AnswerBudget``) instead of ``maxNewTokens``.
+    public var autoMaxNewTokens = false
     public var maxPromptTokens: Int = PromptEncoding.defaultMaxTokens
     public var uniNERMaxNewTokens: Int = 256
     /// Prompts generated together (packed: each as if alone, none padded) when decoding is greedy.
@@ -47,10 +49,11 @@ public final class Evaluator: @unchecked Sendable {
         self.model = model; self.tokenizer = tokenizer; self.chatTemplate = chatTemplate
     }
 
-    /// Generation options for an example of `suite`.
-    public func options(for suite: EvalSuite, settings s: EvalSettings) -> GenerationOptions {
+    /// Generation options for an example of `suite`; `maxNewTokens` is the example's own budget when it has one
+    /// (``EvalItem/maxNewTokens``), else the suite's setting applies.
+    public func options(for suite: EvalSuite, settings s: EvalSettings, maxNewTokens: Int? = nil) -> GenerationOptions {
         var o = GenerationOptions(model: model,
-                                  maxNewTokens: suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens)
+                                  maxNewTokens: maxNewTokens ?? (suite == .ecomgpt ? s.maxNewTokens : s.uniNERMaxNewTokens))
         o.numBeams = suite == .ecomgpt ? s.beams : 1
         o.stopAtEndOfTurn(of: chatTemplate, tokenizer: tokenizer)
         if suite == .uniner {
@@ -121,7 +124,9 @@ public final class Evaluator: @unchecked Sendable {
     func generate(_ unit: [EvalItem], model m: any CausalLanguageModel, settings s: EvalSettings) -> ([EvalPrediction], Int) {
         let prompts = unit.map { PromptEncoding.encode($0.promptText(chatTemplate), tokenizer: tokenizer, maxTokens: s.maxPromptTokens) }
         // Packed: no padding computed, finished examples leave the batch; each example's answer is the one it gets alone.
-        let outputs = m.generatePacked(prompts: prompts.map(\.ids), options: options(for: unit[0].suite, settings: s))
+        // A unit holds one task's examples, which share their budget.
+        let o = options(for: unit[0].suite, settings: s, maxNewTokens: unit[0].maxNewTokens)
+        let outputs = m.generatePacked(prompts: prompts.map(\.ids), options: o)
         var results: [EvalPrediction] = []
         for (i, item) in unit.enumerated() {
             let completion = tokenizer.decode(outputs[i].map(Int.init), skipSpecialTokens: false)

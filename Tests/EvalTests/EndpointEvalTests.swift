@@ -304,4 +304,23 @@ final class FakeServer: HTTPTransport, @unchecked Sendable {
         }
         #expect(server.requests.isEmpty)
     }
+
+    @Test func perTaskBudgetsAreRefusedButAnExamplesOwnBudgetIsSent() async throws {
+        let out = try TestPaths.makeTemporaryDirectory("endpoint-auto"); defer { try? FileManager.default.removeItem(at: out) }
+        let server = FakeServer { _, _ in (200, "", nil) }
+        var r = request(server, out: out)
+        r.settings.autoMaxNewTokens = true
+        await #expect {
+            try await EvalRun.run(r)
+        } throws: { error in
+            "\(error)".contains("--max-new-tokens auto")
+        }
+        #expect(server.requests.isEmpty)
+        var item = try #require(try items().first)
+        item.maxNewTokens = 9
+        guard case .chat(let body) = EndpointEvaluator(target: request(server, out: out).target).request(for: item, settings: EvalSettings()) else {
+            Issue.record("a chat request was expected"); return
+        }
+        #expect(body.maxTokens == 9)
+    }
 }

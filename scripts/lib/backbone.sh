@@ -3,17 +3,20 @@
 # marks it finished, so running again resumes.
 
 # backbone_settings TRAIN_SECONDS: the shared settings from the environment: seq_len (ECOM_SEQ_LEN, 512), lora_rank
-# (ECOM_LORA_RANK, 16), lr (ECOM_LR, 1e-3), batch (ECOM_BATCH, 2), max_new (ECOM_MAX_NEW_TOKENS, 64), seed
-# (ECOM_SEED, 0), train_flags (5% warm-up, validation every 25 steps, a checkpoint every 10) and steps: sized so that
-# the cosine schedule ends with TRAIN_SECONDS at ECOM_TOKENS_PER_SECOND positions/s when that is set, else empty:
-# backbone_run then measures this machine's speed first (backbone_steps).
+# (ECOM_LORA_RANK, 16), lr (ECOM_LR, 1e-3), batch (ECOM_BATCH, 2), max_new (ECOM_MAX_NEW_TOKENS, auto: each task's
+# budget from its reference answers, ecom-eval --max-new-tokens auto), precision (ECOM_PRECISION, auto: training's
+# products in bf16 where the CPU has AVX512_BF16, else f32), seed (ECOM_SEED, 0), train_flags (5% warm-up, validation
+# every 25 steps, a checkpoint every 10) and steps: sized so that the cosine schedule ends with TRAIN_SECONDS at
+# ECOM_TOKENS_PER_SECOND positions/s when that is set, else empty: backbone_run then measures this machine's speed
+# first (backbone_steps).
 backbone_settings() {
   seq_len="${ECOM_SEQ_LEN:-512}"
   lora_rank="${ECOM_LORA_RANK:-16}"
   lr="${ECOM_LR:-1e-3}"
   batch="${ECOM_BATCH:-2}"
-  max_new="${ECOM_MAX_NEW_TOKENS:-64}"
+  max_new="${ECOM_MAX_NEW_TOKENS:-auto}"
   seed="${ECOM_SEED:-0}"
+  precision="${ECOM_PRECISION:-auto}"
   steps=""
   if [ -n "${ECOM_TOKENS_PER_SECOND:-}" ]; then
     steps=$(( $1 * ECOM_TOKENS_PER_SECOND / (batch * seq_len) ))
@@ -33,7 +36,7 @@ backbone_steps() {
   local bin="$1" run="$2" seconds="$3"
   shift 3
   if [ -n "$steps" ]; then echo "$steps"; return 0; fi
-  local key="seconds $seconds batch $batch seq_len $seq_len rank $lora_rank"
+  local key="seconds $seconds batch $batch seq_len $seq_len rank $lora_rank precision $precision"
   if [ -f "$run/steps" ] && [ "$(head -1 "$run/steps")" = "$key" ]; then sed -n 2p "$run/steps"; return 0; fi
   local scratch="$run/calibration" rate
   rm -rf "$scratch"
@@ -55,6 +58,39 @@ backbone_steps() {
   echo "$n"
 }
 
+# backbone_eval_limit BIN OUT LABEL FIRST MOST DEADLINE TRAIN_SECONDS [ecom-eval flags...]: evaluates FIRST examples
+# per task into OUT (eval_once), then prints the examples per task both evaluations can have: the largest of MOST,
+# MOST-10, ... above FIRST (else FIRST) for which extending this evaluation, the speed measurement, training and the tuned evaluation
+# (at the rate just measured) end by DEADLINE (epoch seconds). The answer is kept in OUT.limit for the same flags, so
+# a rerun, whose evaluation is already done, keeps it.
+backbone_eval_limit() {
+  local bin="$1" out="$2" label="$3" first="$4" most="$5" deadline="$6" seconds="$7"
+  shift 7
+  local key="$* first $first most $most"
+  if [ -f "$out.limit" ] && [ "$(head -1 "$out.limit")" = "$key" ]; then sed -n 2p "$out.limit"; return 0; fi
+  local before=0 after t0 took
+  [ -f "$out/predictions.jsonl" ] && before="$(wc -l < "$out/predictions.jsonl")"
+  t0=$(date +%s)
+  eval_once "$bin" "$out" "$label" "$@" --limit "$first"
+  took=$(( $(date +%s) - t0 ))
+  after="$(wc -l < "$out/predictions.jsonl")"
+  [ "$before" -le "$after" ] || before=0  # the evaluation started over (its settings changed)
+  # Seconds per example at the rate just measured; an evaluation of k per task is k/FIRST times this one's examples.
+  # Extending the base evaluation to k, a minute for the speed measurement, training, the tuned evaluation of k and
+  # half a minute for the report must end by the deadline.
+  local n
+  n="$(awk -v now="$(date +%s)" -v d="$deadline" -v s="$seconds" -v f="$first" -v m="$most" -v took="$took" \
+            -v made=$(( after - before )) -v total="$after" 'BEGIN {
+    if (made <= 0) { print f; exit }
+    spe = took / made; tasks = total / f; n = f
+    for (k = m; k > f; k -= 10) if (now + spe * (k - f) * tasks + 60 + s + spe * k * tasks + 30 <= d) { n = k; break }
+    print n }')"
+  echo "$label the base model's $after examples took ${took}s: $n examples per task fit the job's time" \
+       "(evaluations, the speed measurement and ${seconds}s of training by $(date -u -d "@$deadline" +%H:%M) UTC)" >&2
+  printf '%s\n%s\n' "$key" "$n" > "$out.limit.tmp" && mv "$out.limit.tmp" "$out.limit"
+  echo "$n"
+}
+
 # backbone_gguf: prints the GGUF path (fetched once into the model cache); returns 1 with fetch-model's message when
 # the backbone cannot be had (no registry and no cache).
 backbone_gguf() {
@@ -64,11 +100,13 @@ backbone_gguf() {
 }
 
 # eval_once BIN OUT LABEL [ecom-eval flags...]: ecom-eval into OUT, resuming finished examples; when OUT holds an
-# evaluation with other settings (OUT/flags differs), it is redone from scratch (--restart).
+# evaluation with other settings (OUT/flags differs other than in --limit, which only adds or leaves out examples),
+# it is redone from scratch (--restart).
 eval_once() {
   local bin="$1" out="$2" label="$3"
   shift 3
-  local flags="$*" restart=()
+  local flags restart=()
+  flags="$(printf '%s' "$*" | sed -E 's/ ?--limit [0-9]+//')"
   if [ -f "$out/flags" ] && [ "$(cat "$out/flags")" != "$flags" ]; then
     echo "$label: settings changed since $out was written: evaluating again" >&2
     restart=(--restart)
@@ -87,7 +125,10 @@ eval_once() {
 #   RUN/adapter     LoRA adapters (PEFT layout) trained within TRAIN_SECONDS
 #   RUN/eval-tuned  the tuned model on the same examples, prompts and decoding
 #   RUN/report.html base and tuned side by side with 95% bootstrap intervals (RUN/comparison.json)
-# Needs $gguf and backbone_settings's variables set by the caller.
+# Needs $gguf and backbone_settings's variables set by the caller. With eval_limit_plan="FIRST MOST DEADLINE" set (the
+# main job), EVAL FLAGS carry no --limit: the base model is evaluated on FIRST examples per task and both evaluations
+# then get as many as fit before DEADLINE (backbone_eval_limit). Training starts over when its flags changed
+# (RUN/train.flags): a finished adapter is kept only for the settings it was trained with.
 backbone_run() {
   local bin="$1" run="$2" label="$3" train_seconds="$4" build_flags="$5" eval_flags="$6"
   shift 6
@@ -119,10 +160,23 @@ backbone_run() {
   fi
   local common=(--model "$gguf" --beams 1 --max-new-tokens "$max_new" --seed "$seed")
   echo "$label [4/6] evaluation of the base model ($run/eval-base; kept and skipped on a rerun with the same settings)" >&2
+  if [ -n "${eval_limit_plan:-}" ]; then
+    local first most deadline n
+    read -r first most deadline <<< "$eval_limit_plan"
+    # shellcheck disable=SC2086
+    n="$(backbone_eval_limit "$bin" "$run/eval-base" "$label" "$first" "$most" "$deadline" "$train_seconds" "${common[@]}" $eval_flags)"
+    eval_flags="$eval_flags --limit $n"
+  fi
   # shellcheck disable=SC2086
   eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags
   local model_flags=(--init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr"
-                     --batch "$batch" --seed "$seed")
+                     --batch "$batch" --seed "$seed" --precision "$precision")
+  local train_key="${model_flags[*]} $* seconds $train_seconds"
+  if [ -f "$run/train.flags" ] && [ "$(cat "$run/train.flags")" != "$train_key" ]; then
+    echo "$label training settings changed since $run/adapter was trained: training again" >&2
+    rm -rf "$run/adapter" "$run/train.done" "$run/train.log" "$run/steps" "$run/eval-tuned" "$run/eval-tuned.txt"
+  fi
+  printf '%s' "$train_key" > "$run/train.flags"
   local run_steps=""
   [ -f "$run/train.done" ] || run_steps="$(backbone_steps "$bin" "$run" "$train_seconds" "${model_flags[@]}")"
   # shellcheck disable=SC2086

@@ -54,7 +54,7 @@ struct Run: AsyncParsableCommand {
         valueName: "N")) var supervisedSplit: Int?
     @Option(help: "Examples per task (default: all).") var limit: Int?
     @Option(help: "Beam search beams for EcomGPT prompts (1: greedy; default 4, and 1 with --endpoint, which can only decode greedily).") var beams: Int?
-    @Option(help: "New tokens at most for EcomGPT prompts.") var maxNewTokens = 164
+    @Option(help: ArgumentHelp("New tokens at most for EcomGPT prompts: a number, or auto (each task's budget from its reference answers in the model's tokens: 1.25 x their 95th percentile + 8, at most 512; local models only).", valueName: "n|auto")) var maxNewTokens = "164"
     @Option(help: "Prompt tokens at most (prompts are truncated from the left; with --endpoint they are sent whole and only counted).") var maxPromptTokens = PromptEncoding.defaultMaxTokens
     @Option(help: "New tokens at most for UniversalNER prompts (greedy).") var uninerMaxNewTokens = 256
     @Option(help: "Seed of the classification candidates' sampling (and of --supervised-split's shuffle).") var seed: UInt64 = 0
@@ -106,7 +106,7 @@ struct Run: AsyncParsableCommand {
         guard resamples >= 0 else { throw ValidationError("--resamples must not be negative") }
         r.bootstrap = BootstrapSettings(resamples: resamples, seed: bootstrapSeed)
         r.settings.beams = beams ?? 4
-        r.settings.maxNewTokens = maxNewTokens
+        try applyBudget(&r.settings)
         r.settings.maxPromptTokens = maxPromptTokens
         r.settings.uniNERMaxNewTokens = uninerMaxNewTokens
         r.settings.workers = workers
@@ -165,11 +165,23 @@ struct Run: AsyncParsableCommand {
         r.restart = restart
         guard resamples >= 0 else { throw ValidationError("--resamples must not be negative") }
         r.bootstrap = BootstrapSettings(resamples: resamples, seed: bootstrapSeed)
-        r.settings.maxNewTokens = maxNewTokens
+        try applyBudget(&r.settings)
         r.settings.maxPromptTokens = maxPromptTokens
         r.settings.uniNERMaxNewTokens = uninerMaxNewTokens
         r.settings.showProgress = !quiet
         printResult(try await EvalRun.run(r, log: logLine))
+    }
+
+    /// `--max-new-tokens`: a fixed budget, or `auto` (per-task budgets, at most ``AnswerBudget/maximum``).
+    func applyBudget(_ s: inout EvalSettings) throws {
+        if maxNewTokens == "auto" {
+            s.autoMaxNewTokens = true
+            s.maxNewTokens = AnswerBudget.maximum
+        } else if let n = Int(maxNewTokens), n >= 1 {
+            s.maxNewTokens = n
+        } else {
+            throw ValidationError("--max-new-tokens must be a positive number or auto, got '\(maxNewTokens)'")
+        }
     }
 
     /// The table on standard output, the run's counts and the report's path on standard error.
