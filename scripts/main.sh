@@ -73,7 +73,7 @@ backbone_run "$bin" "$run" "main:" "$train_seconds" \
   "--ecomgpt $shared/ecomgpt --supervised-split 300 ${limit_args[*]}" \
   "${train_flags[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
-  echo "main: training was interrupted; run again to resume (finished steps are kept)" >&2
+  echo "main: stopped before the end (see the messages above); run again to resume (finished steps are kept)" >&2
   exit "$status"
 fi
 echo "main: done in $(( ($(date +%s) - start) / 60 )) min. Report: $run/report.html (base: $run/eval-base, tuned: $run/eval-tuned," \

@@ -17,6 +17,11 @@ else
 fi
 swift build --build-tests
 swift test "$@"
+# The main job's shell logic (scripts/lib/backbone.sh: examples per task sized to the job's time, resumed and restarted
+# evaluations) against a fake ecom-eval; whole suite only, a second.
+if [ $# -eq 0 ]; then
+  bash scripts/lib/backbone_check.sh > /dev/null
+fi
 # The scale-out path (python/ and scripts/scale-out, Docs/SCALE-OUT.md): the Python reader's tests and train.py on
 # two ranks against ecom-train, in a venv of pinned packages (first time: about 3 minutes). Run on the whole suite
 # only (not with swift test arguments); outside CI it is skipped when the venv cannot be made (no registry).

@@ -71,24 +71,29 @@ backbone_eval_limit() {
   local before=0 after t0 took
   [ -f "$out/predictions.jsonl" ] && before="$(wc -l < "$out/predictions.jsonl")"
   t0=$(date +%s)
-  eval_once "$bin" "$out" "$label" "$@" --limit "$first"
+  eval_once "$bin" "$out" "$label" "$@" --limit "$first" || return 1
   took=$(( $(date +%s) - t0 ))
   after="$(wc -l < "$out/predictions.jsonl")"
   [ "$before" -le "$after" ] || before=0  # the evaluation started over (its settings changed)
-  # Seconds per example at the rate just measured; an evaluation of k per task is k/FIRST times this one's examples.
-  # Extending the base evaluation to k, a minute for the speed measurement, training, the tuned evaluation of k and
-  # half a minute for the report must end by the deadline.
   local n
-  n="$(awk -v now="$(date +%s)" -v d="$deadline" -v s="$seconds" -v f="$first" -v m="$most" -v took="$took" \
-            -v made=$(( after - before )) -v total="$after" 'BEGIN {
-    if (made <= 0) { print f; exit }
-    spe = took / made; tasks = total / f; n = f
-    for (k = m; k > f; k -= 10) if (now + spe * (k - f) * tasks + 60 + s + spe * k * tasks + 30 <= d) { n = k; break }
-    print n }')"
+  n="$(backbone_limit_that_fits "$(date +%s)" "$deadline" "$seconds" "$first" "$most" "$took" $(( after - before )) "$after")"
   echo "$label the base model's $after examples took ${took}s: $n examples per task fit the job's time" \
        "(evaluations, the speed measurement and ${seconds}s of training by $(date -u -d "@$deadline" +%H:%M) UTC)" >&2
   printf '%s\n%s\n' "$key" "$n" > "$out.limit.tmp" && mv "$out.limit.tmp" "$out.limit"
   echo "$n"
+}
+
+# backbone_limit_that_fits NOW DEADLINE TRAIN_SECONDS FIRST MOST TOOK MADE TOTAL: the examples per task that fit, after
+# an evaluation that made MADE examples in TOOK seconds and holds TOTAL (FIRST per task): the largest of MOST, MOST-10,
+# ... above FIRST for which extending the evaluation to k per task, a minute for the speed measurement, TRAIN_SECONDS
+# of training, the tuned evaluation of k per task (at the same rate) and half a minute for the report end by DEADLINE;
+# else FIRST (also when nothing was made, so no rate was measured).
+backbone_limit_that_fits() {
+  awk -v now="$1" -v d="$2" -v s="$3" -v f="$4" -v m="$5" -v took="$6" -v made="$7" -v total="$8" 'BEGIN {
+    if (made <= 0) { print f; exit }
+    spe = took / made; tasks = total / f; n = f
+    for (k = m; k > f; k -= 10) if (now + spe * (k - f) * tasks + 60 + s + spe * k * tasks + 30 <= d) { n = k; break }
+    print n }'
 }
 
 # backbone_gguf: prints the GGUF path (fetched once into the model cache); returns 1 with fetch-model's message when
@@ -112,7 +117,7 @@ eval_once() {
     restart=(--restart)
   fi
   mkdir -p "$out"
-  "$bin/ecom-eval" "$@" "${restart[@]}" --out "$out" > "$out.txt"
+  "$bin/ecom-eval" "$@" "${restart[@]}" --out "$out" > "$out.txt" || return 1
   printf '%s' "$flags" > "$out/flags"
   tail -n 14 "$out.txt" >&2
 }
@@ -135,7 +140,7 @@ backbone_run() {
   mkdir -p "$run"
   if [ ! -f "$run/base/tokenizer.json" ]; then
     echo "$label [1/6] backbone: writing $run/base (HF directory with tokenizer and chat template)" >&2
-    "$bin/ecom-model" import-gguf "$gguf" --out "$run/base" --dtype bf16 > /dev/null
+    "$bin/ecom-model" import-gguf "$gguf" --out "$run/base" --dtype bf16 > /dev/null || return 1
   else
     echo "$label [1/6] backbone: $run/base" >&2
   fi
@@ -145,7 +150,7 @@ backbone_run() {
     echo "$label [2/6] data: ecom-data build $build_flags" >&2
     rm -rf "$run/data" "$run/packed"
     # shellcheck disable=SC2086
-    "$bin/ecom-data" build $data_flags --out "$run/data" > "$run/data-build.json"
+    "$bin/ecom-data" build $data_flags --out "$run/data" > "$run/data-build.json" || return 1
     printf '%s' "$data_flags" > "$run/data.flags"
   else
     echo "$label [2/6] data: already built ($run/data)" >&2
@@ -153,7 +158,7 @@ backbone_run() {
   if [ ! -f "$run/packed/manifest.json" ] || [ "$(cat "$run/packed.flags" 2>/dev/null)" != "$pack_flags" ]; then
     echo "$label [3/6] packing: ChatML conversations, $seq_len-token sequences, loss on the assistant's turns" >&2
     rm -rf "$run/packed"
-    "$bin/ecom-data" pack "$run/data" --tokenizer "$run/base" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json"
+    "$bin/ecom-data" pack "$run/data" --tokenizer "$run/base" --seq-len "$seq_len" --out "$run/packed" > "$run/pack.json" || return 1
     printf '%s' "$pack_flags" > "$run/packed.flags"
   else
     echo "$label [3/6] packing: already done ($run/packed)" >&2
@@ -164,11 +169,11 @@ backbone_run() {
     local first most deadline n
     read -r first most deadline <<< "$eval_limit_plan"
     # shellcheck disable=SC2086
-    n="$(backbone_eval_limit "$bin" "$run/eval-base" "$label" "$first" "$most" "$deadline" "$train_seconds" "${common[@]}" $eval_flags)"
+    n="$(backbone_eval_limit "$bin" "$run/eval-base" "$label" "$first" "$most" "$deadline" "$train_seconds" "${common[@]}" $eval_flags)" || return 1
     eval_flags="$eval_flags --limit $n"
   fi
   # shellcheck disable=SC2086
-  eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags
+  eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags || return 1
   local model_flags=(--init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr"
                      --batch "$batch" --seed "$seed" --precision "$precision")
   local train_key="${model_flags[*]} $* seconds $train_seconds"
@@ -184,7 +189,7 @@ backbone_run() {
     "${model_flags[@]}" ${run_steps:+--steps "$run_steps"} "$@" || return 1
   echo "$label [6/6] evaluation of the tuned model ($run/eval-tuned), then the comparison" >&2
   # shellcheck disable=SC2086
-  eval_once "$bin" "$run/eval-tuned" "$label" "${common[@]}" --lora "$run/adapter" $eval_flags
+  eval_once "$bin" "$run/eval-tuned" "$label" "${common[@]}" --lora "$run/adapter" $eval_flags || return 1
   "$bin/ecom-eval" compare --base "$run/eval-base" --tuned "$run/eval-tuned" --out "$run/report.html" \
     --title "SmolLM2-135M-Instruct: base against LoRA-tuned (${label%:})" | tee "$run/comparison.txt"
 }
