@@ -66,12 +66,8 @@ public enum ComparisonReport {
         }
         h += "</section>\n"
         if !c.training.isEmpty {
-            let train = c.training.filter { $0.split == "train" }.map { ($0.step, $0.loss) }
-            let validation = c.training.filter { $0.split == "validation" }.map { ($0.step, $0.loss) }
-            h += "<section id=\"training\">\n<h2>Training loss of the tuned model</h2>\n<div>"
-            h += SVGCharts.lines(title: "loss per step", xLabel: "step", yLabel: "loss",
-                                 series: [("train", "#4a7ebb", train), ("validation", "#d9534f", validation)])
-            h += "</div>\n</section>\n"
+            h += "<section id=\"training\">\n<h2>Training loss of the tuned model</h2>\n<div>" + EvalReport.lossChart(c.training)
+                + "</div>\n</section>\n"
         }
         let shownTasks = c.tasks.map(\.task).filter { !(c.examples[$0] ?? []).isEmpty }
         if !shownTasks.isEmpty {

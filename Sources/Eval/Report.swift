@@ -49,14 +49,32 @@ public enum EvalReport {
         }
         h += "</section>\n"
         if !training.isEmpty {
-            let train = training.filter { $0.split == "train" }.map { ($0.step, $0.loss) }
-            let validation = training.filter { $0.split == "validation" }.map { ($0.step, $0.loss) }
-            h += "<section id=\"training\">\n<h2>Training loss</h2>\n<div>"
-            h += SVGCharts.lines(title: "loss per step", xLabel: "step", yLabel: "loss",
-                                 series: [("train", "#4a7ebb", train), ("validation", "#d9534f", validation)])
-            h += "</div>\n</section>\n"
+            h += "<section id=\"training\">\n<h2>Training loss</h2>\n<div>" + lossChart(training) + "</div>\n</section>\n"
         }
         return h + "</body>\n</html>\n"
+    }
+
+    /// The loss curves: each step's training loss (faint), its exponential moving average, and the validation loss.
+    static func lossChart(_ training: [TrainingMetric]) -> String {
+        let train = training.filter { $0.split == "train" }.map { ($0.step, $0.loss) }
+        let validation = training.filter { $0.split == "validation" }.map { ($0.step, $0.loss) }
+        let smoothed = zip(train.map(\.0), smoothedLosses(train.map(\.1))).map { ($0, $1) }
+        return SVGCharts.lines(title: "loss per step", xLabel: "step", yLabel: "loss",
+                               series: [("train", "#9fb9dd", train), ("train, smoothed (EMA 0.9)", "#2f5f9e", smoothed),
+                                        ("validation", "#d9534f", validation)])
+    }
+
+    /// An exponential moving average with weight `weight` on the past, debiased for its start as TensorBoard's
+    /// scalar smoothing is (the average over the first values divided by 1 - weight^n); non-finite values are
+    /// carried over unsmoothed and left out of the average.
+    static func smoothedLosses(_ values: [Double], weight: Double = 0.9) -> [Double] {
+        var average = 0.0, n = 0
+        return values.map { v in
+            guard v.isFinite else { return v }
+            average = weight * average + (1 - weight) * v
+            n += 1
+            return average / (1 - pow(weight, Double(n)))
+        }
     }
 
     /// A chart's title for a metric ("Rouge-L F (rouge package)").

@@ -118,7 +118,7 @@ import FoundationXML
         #expect(collector.elements["circle", default: 0] >= 4 * 3)
         #expect(collector.classes["legend", default: 0] == 8)
         #expect(collector.classes["examples", default: 0] == 3 && collector.elements["details", default: 0] == 6)
-        #expect(collector.elements["polyline", default: 0] == 2 && collector.ids.contains("training"))
+        #expect(collector.elements["polyline", default: 0] == 3 && collector.ids.contains("training"))
         #expect(collector.text.contains("LoRA r=8 on 300 examples per task"))
         #expect(collector.text.contains("Which polarity?") && collector.text.contains("✓") && collector.text.contains("✗"))
         #expect(!html.contains("<script"))

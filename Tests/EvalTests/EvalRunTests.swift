@@ -145,9 +145,18 @@ import FoundationXML
         for task in result.rows.map(\.task) { #expect(collector.cells.contains(task), "\(task) missing from the table") }
         #expect(collector.elements["svg", default: 0] >= 5)  // four metrics + the loss curve
         #expect(collector.elements["tr", default: 0] == 1 + result.rows.count + 1)  // header, tasks, average
-        #expect(collector.elements["polyline", default: 0] == 2)  // train and validation
+        #expect(collector.elements["polyline", default: 0] == 3)  // train, its moving average and validation
         #expect(collector.ids.contains("training"))
         #expect(EvalReport.trainingMetrics(modelDirectory: model).count == 6)
+    }
+
+    @Test func theSmoothedLossIsADebiasedMovingAverage() {
+        // Weight 0.5: (0.5 x 1) / 0.5 = 1, then (0.25 + 1.5) / 0.75 = 2.333...; a constant stays itself from the start.
+        let s = EvalReport.smoothedLosses([1, 3], weight: 0.5)
+        #expect(s[0] == 1 && abs(s[1] - 7.0 / 3) < 1e-12)
+        #expect(EvalReport.smoothedLosses([2, 2, 2]).allSatisfy { abs($0 - 2) < 1e-12 })
+        let gap = EvalReport.smoothedLosses([1, .nan, 3], weight: 0.5)
+        #expect(gap[0] == 1 && gap[1].isNaN && abs(gap[2] - 7.0 / 3) < 1e-12)
     }
 
     @Test func decodingIsBeamSearchForEcomGPTAndGreedyToTheNextTurnForUniversalNER() throws {
