@@ -19,7 +19,7 @@
 # them in the job's time, else 20; a number or "all" fixes it), ECOM_SEQ_LEN (512), ECOM_LORA_RANK (16), ECOM_LR
 # (1e-3), ECOM_BATCH (2), ECOM_MAX_NEW_TOKENS (auto: each task's budget from its reference answers), ECOM_PRECISION
 # (auto: training's products in bf16 on a CPU with AVX512_BF16), ECOM_SEED (0), ECOM_TOKENS_PER_SECOND (unset: the
-# LoRA speed is measured on this machine, 5 steps, before training, and the cosine schedule sized to fill 90% of the
+# LoRA speed is measured on this machine, 10 steps, before training, and the cosine schedule sized to fill 90% of the
 # budget; set: that speed is assumed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

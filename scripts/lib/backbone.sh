@@ -27,8 +27,9 @@ backbone_settings() {
 
 # backbone_steps BIN RUN TRAIN_SECONDS [ecom-train model flags...]: prints the optimizer steps that fill TRAIN_SECONDS
 # on this machine: $steps when set (ECOM_TOKENS_PER_SECOND), else the count recorded in RUN/steps for the same
-# settings (so that a resumed run keeps its schedule), else measured: 5 steps of the same training into a scratch
-# directory, positions/s over steps 3-5 from the trainer's metrics (the first steps pay one-time costs), times 90%
+# settings (so that a resumed run keeps its schedule), else measured: 10 steps of the same training into a scratch
+# directory, positions/s over steps 3-10 from the trainer's metrics (the first steps pay one-time costs; fewer steps
+# misread the speed by up to a fifth, as documents of other lengths make steps of other costs), times 90%
 # of the budget (validation and checkpoints take the rest). The cosine schedule then ends with the budget on a fast
 # machine and a slow one alike (sized from a fixed speed, a machine 3x faster than the assumed one finished its
 # steps in a third of the budget).
@@ -40,15 +41,15 @@ backbone_steps() {
   if [ -f "$run/steps" ] && [ "$(head -1 "$run/steps")" = "$key" ]; then sed -n 2p "$run/steps"; return 0; fi
   local scratch="$run/calibration" rate
   rm -rf "$scratch"
-  echo "measuring this machine's training speed (5 steps of $batch x $seq_len) to size the schedule to ${seconds}s" >&2
-  "$bin/ecom-train" --data "$run/packed" --out "$scratch" --steps 5 --warmup-ratio 0 --save-every 0 "$@" > /dev/null 2>&1 || true
+  echo "measuring this machine's training speed (10 steps of $batch x $seq_len) to size the schedule to ${seconds}s" >&2
+  "$bin/ecom-train" --data "$run/packed" --out "$scratch" --steps 10 --warmup-ratio 0 --save-every 0 "$@" > /dev/null 2>&1 || true
   rate="$(grep '"split":"train"' "$scratch/metrics.jsonl" 2>/dev/null | awk -v p=$(( batch * seq_len )) '
     { match($0, /"elapsed_s": *[0-9.e+-]+/); e = substr($0, RSTART, RLENGTH); sub(/^"elapsed_s": */, "", e)
       match($0, /"step": *[0-9]+/); s = substr($0, RSTART, RLENGTH); sub(/^"step": */, "", s); t[s + 0] = e + 0 }
-    END { if ((5 in t) && (2 in t) && t[5] > t[2]) printf "%.0f", 3 * p / (t[5] - t[2]) }' || true)"
+    END { if ((10 in t) && (2 in t) && t[10] > t[2]) printf "%.0f", 8 * p / (t[10] - t[2]) }' || true)"
   rm -rf "$scratch"
   if [ -z "$rate" ]; then
-    echo "could not measure the training speed (no metrics from ecom-train's 5 steps); assuming 160 positions/s" >&2
+    echo "could not measure the training speed (no metrics from ecom-train's 10 steps); assuming 160 positions/s" >&2
     rate=160
   fi
   local n
