@@ -17,14 +17,11 @@ missing=()
 [ -n "$browser" ] || missing+=(chromium)
 [ -n "$(fc-list :lang=zh 2> /dev/null)" ] || missing+=(fonts-wqy-zenhei)
 if [ "${#missing[@]}" -gt 0 ]; then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "report-screenshot: installing ${missing[*]} needs root or sudo" >&2; exit 1; }
-    sudo=sudo
-  fi
+  APT_LABEL=report-screenshot
+  # shellcheck source=scripts/lib/apt.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
   echo "report-screenshot: installing ${missing[*]} (Debian)" >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" > /dev/null
+  apt_install "${missing[@]}"
   browser="$(command -v chromium || command -v chromium-browser)"
 fi
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="${ECOM_SCREENSHOT_SIZE:-1400,6000}" \

@@ -4,29 +4,16 @@
 # Idempotent: installs only what is missing. Works as root (or with sudo when not root).
 set -euo pipefail
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-sudo=""
-as_root() {
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to install $*" >&2; exit 1; }
-    sudo="sudo"
-  fi
-}
-updated=0
-apt_update() {
-  if [ "$updated" -eq 0 ]; then
-    as_root "packages"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-    updated=1
-  fi
-}
+APT_LABEL=setup
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 wanted=(libopenblas-dev libzstd-dev pkg-config)
 # ECOM_SETUP_ASSUME_BF16=1 takes the AVX512_BF16 branch on any CPU (to test this script).
 if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null || [ "${ECOM_SETUP_ASSUME_BF16:-0}" = 1 ]; then
   dnnl=""
   for candidate in libdnnl3 libdnnl2; do
-    if installed "$candidate"; then dnnl="$candidate"; break; fi
+    if apt_installed "$candidate"; then dnnl="$candidate"; break; fi
   done
   if [ -z "$dnnl" ]; then
     # The package lists of a fresh image can be empty: read them before deciding that no oneDNN exists.
@@ -45,16 +32,14 @@ fi
 
 need=()
 for pkg in "${wanted[@]}"; do
-  if ! installed "$pkg"; then need+=("$pkg"); fi
+  if ! apt_installed "$pkg"; then need+=("$pkg"); fi
 done
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "setup: system packages present (${wanted[*]})" >&2
 else
   echo "setup: installing ${need[*]}" >&2
-  as_root "${need[*]}"
-  apt_update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_install --no-install-recommends "${need[@]}"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -133,8 +133,8 @@ eval_once() {
 #   RUN/report.html base and tuned side by side with 95% bootstrap intervals (RUN/comparison.json)
 # Needs $gguf and backbone_settings's variables set by the caller. With eval_limit_plan="FIRST MOST DEADLINE" set (the
 # main job), EVAL FLAGS carry no --limit: the base model is evaluated on FIRST examples per task and both evaluations
-# then get as many as fit before DEADLINE (backbone_eval_limit). Training starts over when its flags changed
-# (RUN/train.flags): a finished adapter is kept only for the settings it was trained with.
+# then get as many as fit before DEADLINE (backbone_eval_limit). Training starts over when its flags or its data's
+# changed (RUN/train.flags): a finished adapter is kept only for the settings and data it was trained with.
 backbone_run() {
   local bin="$1" run="$2" label="$3" train_seconds="$4" build_flags="$5" eval_flags="$6"
   shift 6
@@ -177,7 +177,8 @@ backbone_run() {
   eval_once "$bin" "$run/eval-base" "$label" "${common[@]}" $eval_flags || return 1
   local model_flags=(--init "$gguf" --tokenizer "$run/base/tokenizer.json" --lora-rank "$lora_rank" --lr "$lr"
                      --batch "$batch" --seed "$seed" --precision "$precision")
-  local train_key="${model_flags[*]} $* seconds $train_seconds"
+  # The adapter belongs to its training flags and to the data it was trained on (a rebuilt or repacked split is new).
+  local train_key="${model_flags[*]} $* seconds $train_seconds data $data_flags pack $pack_flags"
   if [ -f "$run/train.flags" ] && [ "$(cat "$run/train.flags")" != "$train_key" ]; then
     echo "$label training settings changed since $run/adapter was trained: training again" >&2
     rm -rf "$run/adapter" "$run/train.done" "$run/train.log" "$run/steps" "$run/eval-tuned" "$run/eval-tuned.txt"
