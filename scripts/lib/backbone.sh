@@ -183,7 +183,7 @@ backbone_run() {
     echo "$label training settings changed since $run/adapter was trained: training again" >&2
     rm -rf "$run/adapter" "$run/train.done" "$run/train.log" "$run/steps" "$run/eval-tuned" "$run/eval-tuned.txt"
   fi
-  printf '%s' "$train_key" > "$run/train.flags"
+  printf '%s' "$train_key" > "$run/train.flags.tmp" && mv "$run/train.flags.tmp" "$run/train.flags"
   local run_steps=""
   [ -f "$run/train.done" ] || run_steps="$(backbone_steps "$bin" "$run" "$train_seconds" "${model_flags[@]}")"
   # shellcheck disable=SC2086
