@@ -15,6 +15,10 @@ elif [ "${CI:-}" = "true" ]; then
 else
   echo "test: SmolLM2 not fetched: the tests that need it are skipped" >&2
 fi
+# The CPU in the log: results' last bits and some tolerances depend on its kernels (OpenBLAS core, AVX512_BF16).
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
+family="$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
+echo "test: CPU ${cpu:-unknown} (family ${family:-?}, $(nproc) processors$(grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && echo ', AVX512_BF16')), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" >&2
 swift build --build-tests
 swift test "$@"
 # The main job's shell logic (scripts/lib/backbone.sh: examples per task sized to the job's time, resumed and restarted

@@ -38,7 +38,8 @@ public enum ComputeThreads {
     }
 
     /// OpenBLAS's own thread count (its gemm), apart from our kernels' ``count``. OpenBLAS's results can depend on it
-    /// (seen with its SkylakeX kernels on a Xeon: the last bits of a product changed between 14 and 1 threads), so
+    /// (the last bits of a product changed between 14 and 1 threads with its SkylakeX kernels on a Xeon, between 2 and 1
+    /// with its Haswell and Zen kernels on an AMD EPYC Zen 5 at 127 x 256 x 256), so
     /// it changes only with ``count``, with the process's ``MatmulPrecision/processDefault`` or, for a while, through
     /// ``withBLASThreads(_:_:)``. It is ``count``, except 1 where the process runs its large products in bf16
     /// through oneDNN: OpenBLAS's idle workers keep spinning for a while after each of the small Float32 products

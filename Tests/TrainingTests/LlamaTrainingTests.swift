@@ -29,8 +29,15 @@ enum LlamaLoRASupport {
     @Test func smallAttentionBlocksGiveTheSameGradients() throws {
         let a = try S.adapted(), b = try S.adapted()
         b.attentionBlock = 3
-        a.forwardBackward(S.ref.batch.trainingBatch); b.forwardBackward(S.ref.batch.trainingBatch)
-        #expect(maxAbsDifference(a.gradients.array, b.gradients.array) < 1e-6)
+        // One OpenBLAS thread count for both passes: its Haswell kernels' last bits depend on it, and an evaluation
+        // test beside this one may change it for a while.
+        ComputeThreads.withSteadyBLASThreads {
+            a.forwardBackward(S.ref.batch.trainingBatch); b.forwardBackward(S.ref.batch.trainingBatch)
+        }
+        // Blocks change the summation order only: 6.3e-7 at gradients up to 0.44 here (Zen 5, OpenBLAS Haswell kernels),
+        // 0 with its SkylakeX kernels; a masking or rescaling slip moves them by far more.
+        let g = a.gradients.array, scale = g.reduce(0.0) { max($0, Double(abs($1))) }
+        #expect(maxAbsDifference(g, b.gradients.array) < 1e-5 * scale, "largest gradient \(scale)")
     }
 
     /// Heads side by side (OpenBLAS single-threaded, two compute threads; key/value heads' groups kept together for
