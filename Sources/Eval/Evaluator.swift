@@ -81,7 +81,7 @@ public final class Evaluator: @unchecked Sendable {
         // for computations that need it steady.
         let queue = WorkQueue(count: units.count, stopAfter: s.stopAfter)
         let models = (0..<workers).map { $0 == 0 ? model : model.sharingWeights() }
-        ComputeThreads.withBLASThreads(threads) {
+        ComputeThreads.withBLASThreads(ComputeThreads.processBLASThreads(count: threads)) {
             DispatchQueue.concurrentPerform(iterations: workers) { w in ComputeThreads.$override.withValue(threads) {
                 while let u = queue.take() {
                     do {

@@ -88,8 +88,9 @@ public enum BLASCore {
         let env = ProcessInfo.processInfo.environment
         guard env["ECOM_BLAS_REEXEC"] == nil, let set = env["OPENBLAS_CORETYPE"], !set.isEmpty,
               let better = strongerCoreType(features: features, setCore: set) else { return nil }
+        let meanwhile = OneDNN.sgemmLibrary.map { "; meanwhile large Float32 products run on oneDNN (\($0.library))" } ?? ""
         return "ecom: OPENBLAS_CORETYPE=\(set) is set in the environment and kept, but this CPU supports OpenBLAS's "
-            + "\(better) kernels (up to 2x faster matrix products): unset OPENBLAS_CORETYPE, or set it to \(better)\n"
+            + "\(better) kernels (up to 2x faster matrix products): unset OPENBLAS_CORETYPE, or set it to \(better)\(meanwhile)\n"
     }
 
     /// A one-time warning for programs that import the libraries (they cannot be re-executed for them), and for the

@@ -15,7 +15,8 @@ public enum MachineFacts {
     /// 16-bit operations now: avx512, avx2 or swift-simd), `paths` (every path this CPU runs), `blas_core` (the core
     /// OpenBLAS runs, after the tools' own choice, ``BLASCore``), `openblas_coretype` (the variable as set, or null),
     /// `threads` (``ComputeThreads/count``), `bf16` (the bf16 compute backend, e.g. "onednn libdnnl.so.2", or "none: "
-    /// and why).
+    /// and why), `sgemm` (the library of large Float32 products, ``SgemmBackend``: "onednn libdnnl.so.2", or
+    /// "openblas (why)").
     public static var current: [String: Any] {
         [
             "cpu": cpuModel, "cpu_features": NativeKernels.cpuFeatures, "path": NativeKernels.activePathName,
@@ -23,6 +24,8 @@ public enum MachineFacts {
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? NSNull(),
             "threads": ComputeThreads.count,
             "bf16": OneDNN.shared.map { "onednn \($0.library)" } ?? "none: \(BF16Matmul.unavailableReason)",
+            "sgemm": OneDNN.sgemmLibrary.flatMap { SgemmBackend.processDefault == .onednn ? "onednn \($0.library)" : nil }
+                ?? (SgemmBackend.openBLASReason.isEmpty ? "openblas" : "openblas (\(SgemmBackend.openBLASReason))"),
         ]
     }
 }

@@ -54,8 +54,9 @@ public enum MatmulKernel {
         } }
     }
 
-    /// OpenBLAS `cblas_sgemm` (its own threads follow ``ComputeThreads``); under bf16 ``MatmulPrecision``, products
-    /// of at least ``BF16Matmul/minimumWork`` multiply-adds go to ``BF16Matmul`` instead.
+    /// OpenBLAS `cblas_sgemm` (its own threads follow ``ComputeThreads``), or oneDNN's sgemm for large products where
+    /// ``SgemmBackend/current`` is oneDNN; under bf16 ``MatmulPrecision``, products of at least
+    /// ``BF16Matmul/minimumWork`` multiply-adds go to ``BF16Matmul`` instead.
     public static func gemmBLAS(
         _ a: MatrixView, transposeA: Bool = false, _ b: MatrixView, transposeB: Bool = false, _ c: MutableMatrixView,
         alpha: Float = 1, beta: Float = 0, precision: MatmulPrecision = MatmulPrecision.current
@@ -65,6 +66,10 @@ public enum MatmulKernel {
         if k == 0 { scaleOutput(c, beta); return }  // BLAS would reject a leading dimension of 0
         if precision == .bf16 && m * n * k >= BF16Matmul.minimumWork {
             BF16Matmul.gemm(a, transposeA: transposeA, b, transposeB: transposeB, c, alpha: alpha, beta: beta)
+            return
+        }
+        if SgemmBackend.backend(m: m, n: n, k: k, under: SgemmBackend.current) == .onednn, let dnnl = OneDNN.sgemmLibrary {
+            SgemmBackend.gemmOneDNN(dnnl, a, transposeA: transposeA, b, transposeB: transposeB, c, m: m, n: n, k: k, alpha: alpha, beta: beta)
             return
         }
         _ = ComputeThreads.count  // make sure OpenBLAS got the knob's thread count

@@ -16,7 +16,7 @@ public enum ComputeThreads {
     nonisolated(unsafe) private static var current: Int = {
         let n = max(1, min(64, System.activeProcessorCount))
         BLASCore.warnOnce
-        openblas_set_num_threads(processBLASThreads(count: n))
+        openblas_set_num_threads(Int32(processBLASThreads(count: n)))
         return n
     }()
 
@@ -41,26 +41,30 @@ public enum ComputeThreads {
     /// (the last bits of a product changed between 14 and 1 threads with its SkylakeX kernels on a Xeon, between 2 and 1
     /// with its Haswell and Zen kernels on an AMD EPYC Zen 5 at 127 x 256 x 256), so
     /// it changes only with ``count``, with the process's ``MatmulPrecision/processDefault`` or, for a while, through
-    /// ``withBLASThreads(_:_:)``. It is ``count``, except 1 where the process runs its large products in bf16
-    /// through oneDNN: OpenBLAS's idle workers keep spinning for a while after each of the small Float32 products
-    /// and took the cores from oneDNN's OpenMP threads (bf16 training of the tiny BLOOM on an AMD EPYC Zen 5 at
-    /// 2 threads: 0.8-1.2x Float32's speed, erratic, with OpenBLAS at 2 threads; 1.4-1.6x with it at 1).
+    /// ``withBLASThreads(_:_:)``. It is ``count``, except 1 where the process runs its large products through oneDNN
+    /// (in bf16, or in Float32 where ``SgemmBackend/processDefault`` is oneDNN): OpenBLAS's idle workers keep spinning for a
+    /// while after each of the small products left to it and took the cores from oneDNN's OpenMP threads (bf16
+    /// training of the tiny BLOOM on an AMD EPYC Zen 5 at 2 threads: 0.8-1.2x Float32's speed, erratic, with OpenBLAS
+    /// at 2 threads; 1.4-1.6x with it at 1).
     public static var blasThreads: Int { Int(openblas_get_num_threads()) }
 
     /// OpenBLAS's thread count for a process with `count` compute threads whose large products run at `precision`
-    /// on `backend` (``blasThreads``).
-    public static func blasThreadCount(count: Int, precision: MatmulPrecision, backend: BF16Matmul.Backend?) -> Int {
-        precision == .bf16 && backend == .onednn ? 1 : max(1, count)
+    /// on `backend` (``blasThreads``), its Float32 products on `sgemm`.
+    public static func blasThreadCount(count: Int, precision: MatmulPrecision, backend: BF16Matmul.Backend?,
+                                       sgemm: SgemmBackend = .openblas) -> Int {
+        (precision == .bf16 && backend == .onednn) || sgemm == .onednn ? 1 : max(1, count)
     }
 
-    /// ``blasThreadCount(count:precision:backend:)`` for this process's precision and backend.
-    private static func processBLASThreads(count: Int) -> Int32 {
+    /// ``blasThreadCount(count:precision:backend:sgemm:)`` for this process's precision and backends: what OpenBLAS
+    /// should run at where our kernels run at `count` threads.
+    public static func processBLASThreads(count: Int) -> Int {
         let precision = MatmulPrecision.processDefault
-        return Int32(blasThreadCount(count: count, precision: precision, backend: precision == .bf16 ? BF16Matmul.native : nil))
+        return blasThreadCount(count: count, precision: precision, backend: precision == .bf16 ? BF16Matmul.native : nil,
+                               sgemm: SgemmBackend.processDefault)
     }
 
     /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings.
-    static func applyBLASThreads() { openblas_set_num_threads(processBLASThreads(count: current)) }
+    static func applyBLASThreads() { openblas_set_num_threads(Int32(processBLASThreads(count: current))) }
 
     /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
     /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``
@@ -130,23 +134,27 @@ public enum ComputeThreads {
     }
 }
 
-/// The task-local settings a parallel chunk must see as its caller does: matrix-product precision and bf16 backend.
+/// The task-local settings a parallel chunk must see as its caller does: matrix-product precision, bf16 backend and
+/// threshold, Float32 backend.
 struct InheritedSettings {
     let precision: MatmulPrecision?
     let backend: BF16Matmul.Backend?
     let minimumWork: Int?
+    let sgemm: SgemmBackend?
 
     static var current: InheritedSettings {
         InheritedSettings(precision: MatmulPrecision.override, backend: BF16Matmul.backendOverride,
-                          minimumWork: BF16Matmul.minimumWorkOverride)
+                          minimumWork: BF16Matmul.minimumWorkOverride, sgemm: SgemmBackend.override)
     }
 
-    var isEmpty: Bool { precision == nil && backend == nil && minimumWork == nil }
+    var isEmpty: Bool { precision == nil && backend == nil && minimumWork == nil && sgemm == nil }
 
     func apply(_ body: () -> Void) {
         MatmulPrecision.$override.withValue(precision) {
             BF16Matmul.$backendOverride.withValue(backend) {
-                BF16Matmul.$minimumWorkOverride.withValue(minimumWork, operation: body)
+                BF16Matmul.$minimumWorkOverride.withValue(minimumWork) {
+                    SgemmBackend.$override.withValue(sgemm, operation: body)
+                }
             }
         }
     }

@@ -33,6 +33,10 @@ static _Atomic uint64_t generation;
 /// take one of a newer job: its compare-and-swap fails once the generation changes.
 static _Atomic uint64_t nextChunk;
 static _Atomic uint32_t doneChunks;
+/// Nonzero while this thread runs a chunk of a parallel job, on a worker or on the caller (ecom_pool_in_chunk).
+static _Thread_local int inChunk;
+
+int ecom_pool_in_chunk(void) { return inChunk; }
 
 /// Takes and runs chunks of generation `g` until none is left.
 static void runChunks(uint64_t g) {
@@ -42,7 +46,10 @@ static void runChunks(uint64_t g) {
         uint32_t index = (uint32_t)v;
         if (index >= jobChunks) return;
         if (!atomic_compare_exchange_weak_explicit(&nextChunk, &v, v + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+        int outer = inChunk;
+        inChunk = 1;
         jobTask(jobContext, (ptrdiff_t)index);
+        inChunk = outer;
         atomic_fetch_add_explicit(&doneChunks, 1, memory_order_release);
         v = atomic_load_explicit(&nextChunk, memory_order_acquire);
     }
@@ -71,7 +78,10 @@ static void *worker(void *unused) {
 void ecom_pool_run(ptrdiff_t chunks, ptrdiff_t threads, ecom_pool_task task, void *context) {
     if (chunks <= 0) return;
     if (chunks == 1 || threads <= 1 || chunks > 0xFFFFFFFF || pthread_mutex_trylock(&callLock) != 0) {
+        int outer = inChunk;
+        inChunk = 1;
         for (ptrdiff_t c = 0; c < chunks; c++) task(context, c);
+        inChunk = outer;
         return;
     }
     int want = (int)(threads - 1 < MAX_WORKERS ? threads - 1 : MAX_WORKERS);

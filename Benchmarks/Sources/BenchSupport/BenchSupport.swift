@@ -8,6 +8,11 @@ import Foundation
 /// that benchmarks measure what users get, with no environment variable set by hand.
 public func startBenchmark() {
     BLASCore.reexecWithBetterCoreIfNeeded()
+    // BENCH_SGEMM=openblas keeps every Float32 product on OpenBLAS (SgemmBackend; the default is this machine's
+    // choice), for side-by-side runs of the two.
+    if let name = ProcessInfo.processInfo.environment["BENCH_SGEMM"], let sgemm = SgemmBackend(rawValue: name) {
+        SgemmBackend.processDefault = sgemm
+    }
 }
 
 /// Monotonic seconds.

@@ -93,21 +93,30 @@ w16.withUnsafeBufferPointer { wp in wide.withUnsafeMutableBufferPointer { dp in 
 
 // sgemm last: OpenBLAS's threads keep spinning for a while after a call and would steal the cores from the kernels
 // above (the first memory-bound case used to measure at half speed after it).
-// sgemm: C = A B, square, row-major.
+// sgemm: C = A B, square, row-major. "sgemm N" is the BLAS path as our code runs it (oneDNN's sgemm where
+// SgemmBackend.native says so); where that is oneDNN, "sgemm openblas N" is OpenBLAS's cblas_sgemm alone, at the
+// compute thread count (the process otherwise runs OpenBLAS single-threaded beside oneDNN).
 var sgemmGFLOPS: [Int: Double] = [:]
+let sgemmCases: [(name: String, path: KernelPath, backend: SgemmBackend?)] =
+    [("sgemm", .blas, nil)] + (SgemmBackend.native == .onednn ? [("sgemm openblas", .blas, .openblas)] : []) + [("sgemm simd", .simd, nil)]
 for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
     let a = Tensor.uniform([n, n], seed: 1), b = Tensor.uniform([n, n], seed: 2)
     var c = Tensor(shape: [n, n])
-    for path in [KernelPath.blas, .simd] {
+    for (name, path, backend) in sgemmCases {
         let iterations = path == .simd && n >= 1024 ? 3 : 7
-        let t = a.withMatrix { av in b.withMatrix { bv in c.withMutableMatrix { cv in
-            medianSeconds(warmup: 1, iterations: iterations, minSeconds: n <= 512 ? 0.3 : 0) {
-                MatmulKernel.gemm(av, bv, cv, path: path)
+        let t = SgemmBackend.$override.withValue(backend) {
+            ComputeThreads.withBLASThreads(backend == .openblas ? threads : ComputeThreads.blasThreads) {
+                a.withMatrix { av in b.withMatrix { bv in c.withMutableMatrix { cv in
+                    medianSeconds(warmup: 1, iterations: iterations, minSeconds: n <= 512 ? 0.3 : 0) {
+                        MatmulKernel.gemm(av, bv, cv, path: path)
+                    }
+                } } }
             }
-        } } }
-        emit(bench: "tensor", case: path == .blas ? "sgemm \(n)" : "sgemm simd \(n)", value: gflops(n, t), unit: "GFLOPS",
-             higherIsBetter: true, extra: ["threads": threads, "path": path.rawValue])
-        if path == .blas { sgemmGFLOPS[n] = gflops(n, t) }
+        }
+        let library = path == .simd ? "swift-simd" : (backend ?? SgemmBackend.native).rawValue
+        emit(bench: "tensor", case: "\(name) \(n)", value: gflops(n, t), unit: "GFLOPS",
+             higherIsBetter: true, extra: ["threads": threads, "path": path.rawValue, "sgemm_backend": library])
+        if name == "sgemm" { sgemmGFLOPS[n] = gflops(n, t) }
     }
 }
 
@@ -123,7 +132,7 @@ if let backend = BF16Matmul.native {
         emit(bench: "tensor", case: "bf16 gemm \(n)", value: gflops(n, t), unit: "GFLOPS", higherIsBetter: true,
              extra: ["threads": threads, "path": "bf16 \(backend.rawValue)"])
         let line: [String: Any] = ["bench": "tensor", "case": "bf16 gemm \(n)", "value": sgemmGFLOPS[n]!, "unit": "GFLOPS",
-                                   "higher_is_better": true, "reference_kind": "our f32 sgemm \(n) (cblas_sgemm, same run)"]
+                                   "higher_is_better": true, "reference_kind": "our f32 sgemm \(n) (\(SgemmBackend.native.rawValue), same run)"]
         limitLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
     }
 } else {

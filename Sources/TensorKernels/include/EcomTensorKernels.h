@@ -147,6 +147,10 @@ typedef void (*ecom_pool_task)(void *context, ptrdiff_t chunk);
 /// order. Available on every platform (not only x86).
 void ecom_pool_run(ptrdiff_t chunks, ptrdiff_t threads, ecom_pool_task task, void *context);
 
+/// Nonzero on a thread while it runs a chunk of a job of ecom_pool_run (on a worker, or on the caller, also when a
+/// busy pool leaves the caller all its chunks), where the cores are already shared out: a library with threads of its own (oneDNN's OpenMP) should use one there.
+int ecom_pool_in_chunk(void);
+
 #ifdef __cplusplus
 }
 #endif

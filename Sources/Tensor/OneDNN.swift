@@ -1,0 +1,136 @@
+// oneDNN's C API, opened at run time with dlopen from Debian's libdnnl (nothing links against it): its bf16 GEMM
+// (`dnnl_gemm_bf16bf16f32`, for BF16Matmul) and its Float32 GEMM (`dnnl_sgemm`, for SgemmBackend), both row-major like
+// our views, and the OpenMP thread count they run with.
+import Foundation
+import _EcomTensorKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The oneDNN library of this process and what it may run here. Loaded once, where the CPU has AVX-512 (the CPUs its
+/// products were measured faster on); each product is probed once and left out, with the reason, when it fails.
+final class OneDNN: @unchecked Sendable {
+    typealias GemmBF16 = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<UInt16>?, Int64,
+                                         UnsafePointer<UInt16>?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
+    typealias Sgemm = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<Float>?, Int64,
+                                      UnsafePointer<Float>?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
+    typealias SetThreads = @convention(c) (Int32) -> Void
+
+    /// The library's file name (libdnnl.so.3 or .so.2).
+    let library: String
+    let setThreads: SetThreads?
+    /// The bf16 product: nil where the CPU has no AVX512_BF16 or the probe failed (``failure`` says which).
+    let gemmBF16: GemmBF16?
+    /// The Float32 product: nil where the probe failed (``sgemmFailure``).
+    let sgemm: Sgemm?
+
+    /// Why oneDNN's bf16 product is unavailable (empty when it is available).
+    nonisolated(unsafe) private(set) static var failure = ""
+    /// Why oneDNN's Float32 product is unavailable (empty when it is available).
+    nonisolated(unsafe) private(set) static var sgemmFailure = ""
+
+    /// The library, where the CPU has AVX-512 and libdnnl loads.
+    static let loaded: OneDNN? = load()
+    /// The library where its bf16 product runs (the CPU has AVX512_BF16 and the probe passed).
+    static let shared: OneDNN? = loaded?.gemmBF16 == nil ? nil : loaded
+    /// The library where its Float32 product runs.
+    static let sgemmLibrary: OneDNN? = loaded?.sgemm == nil ? nil : loaded
+
+    private init(library: String, setThreads: SetThreads?, gemmBF16: GemmBF16?, sgemm: Sgemm?) {
+        self.library = library
+        self.setThreads = setThreads
+        self.gemmBF16 = gemmBF16
+        self.sgemm = sgemm
+    }
+
+    private static func load() -> OneDNN? {
+        #if canImport(Glibc)
+        let features = Set(NativeKernels.cpuFeatures.split(separator: " ").map(String.init))
+        guard features.contains("avx512f") else {
+            failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
+            sgemmFailure = "oneDNN's sgemm is used on CPUs with AVX-512 only (this one has: \(NativeKernels.cpuFeatures))"
+            return nil
+        }
+        // OpenMP threads that spin after each product would take the cores from OpenBLAS's and our own; a user's
+        // setting wins.
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0)
+        var handle: UnsafeMutableRawPointer?
+        var name = ""
+        for candidate in ["libdnnl.so.3", "libdnnl.so.2"] {
+            if let h = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) { handle = h; name = candidate; break }
+        }
+        guard let handle else {
+            failure = features.contains("avx512bf16")
+                ? "bf16 compute needs oneDNN (libdnnl.so.3 or .so.2; Debian: apt-get install libdnnl2, which scripts/setup.sh does)"
+                : "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
+            sgemmFailure = "oneDNN (libdnnl.so.3 or .so.2) is not installed"
+            return nil
+        }
+        let set = dlsym(handle, "omp_set_num_threads") ?? dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads")
+        let setThreads = set.map { unsafeBitCast($0, to: SetThreads.self) }
+        let n = CChar(UInt8(ascii: "N"))
+
+        // Probes: [1 2; 3 4] x [5 6; 7 8] = [19 22; 43 50], all exact in bf16 and in Float32.
+        var bf16: GemmBF16?
+        if !features.contains("avx512bf16") {
+            failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
+        } else if let g = dlsym(handle, "dnnl_gemm_bf16bf16f32") {
+            let f = unsafeBitCast(g, to: GemmBF16.self)
+            let a: [UInt16] = [1, 2, 3, 4].map { HalfPrecision.bfloat16Bits($0) }
+            let b: [UInt16] = [5, 6, 7, 8].map { HalfPrecision.bfloat16Bits($0) }
+            var c = [Float](repeating: 0, count: 4)
+            let status = f(n, n, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
+            if status == 0, c == [19, 22, 43, 50] { bf16 = f } else {
+                failure = "\(name): dnnl_gemm_bf16bf16f32 failed its probe (status \(status), result \(c))"
+            }
+        } else {
+            failure = "\(name) has no dnnl_gemm_bf16bf16f32"
+        }
+        var f32: Sgemm?
+        if let g = dlsym(handle, "dnnl_sgemm") {
+            let f = unsafeBitCast(g, to: Sgemm.self)
+            // beta 0 must not read C: NaN there stays out of the result, as with BLAS.
+            var c = [Float](repeating: .nan, count: 4)
+            let status = f(n, n, 2, 2, 2, 1, [1, 2, 3, 4], 2, [5, 6, 7, 8], 2, 0, &c, 2)
+            if status == 0, c == [19, 22, 43, 50] { f32 = f } else {
+                sgemmFailure = "\(name): dnnl_sgemm failed its probe (status \(status), result \(c))"
+            }
+        } else {
+            sgemmFailure = "\(name) has no dnnl_sgemm"
+        }
+        return OneDNN(library: name, setThreads: setThreads, gemmBF16: bf16, sgemm: f32)
+        #else
+        failure = "bf16 compute is only wired for Linux"
+        sgemmFailure = "oneDNN is only wired for Linux"
+        return nil
+        #endif
+    }
+
+    /// OpenMP's thread count for a product called here: 1 inside a chunk of the compute pool (its threads already
+    /// share the cores), ``ComputeThreads/count`` elsewhere. OpenMP's count is per calling thread.
+    private func applyThreads() {
+        setThreads?(ecom_pool_in_chunk() != 0 ? 1 : Int32(ComputeThreads.count))
+    }
+
+    private static func flag(_ transposed: Bool) -> CChar { CChar(UInt8(ascii: transposed ? "T" : "N")) }
+
+    /// C = alpha op(A) op(B) + beta C on bf16 inputs, Float32 output (row-major; leading dimensions in elements).
+    func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<UInt16>, lda: Int,
+              b: UnsafePointer<UInt16>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard let gemmBF16 else { preconditionFailure("bf16: oneDNN's bf16 product is not available: \(Self.failure)") }
+        applyThreads()
+        let status = gemmBF16(Self.flag(transposeA), Self.flag(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                              b, Int64(ldb), beta, c, Int64(ldc))
+        precondition(status == 0, "oneDNN dnnl_gemm_bf16bf16f32 failed with status \(status) (m \(m), n \(n), k \(k))")
+    }
+
+    /// C = alpha op(A) op(B) + beta C in Float32 (row-major; leading dimensions in elements).
+    func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+              b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard let sgemm else { preconditionFailure("oneDNN's sgemm is not available: \(Self.sgemmFailure)") }
+        applyThreads()
+        let status = sgemm(Self.flag(transposeA), Self.flag(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                           b, Int64(ldb), beta, c, Int64(ldc))
+        precondition(status == 0, "oneDNN dnnl_sgemm failed with status \(status) (m \(m), n \(n), k \(k))")
+    }
+}

@@ -1,0 +1,100 @@
+// Float32 products through oneDNN's sgemm (SgemmBackend): each backend this machine runs against a Double reference
+// (transposes, strides, alpha/beta, NaN in C under beta 0), the routing rule, OpenBLAS's thread count beside it, and
+// one OpenMP thread inside the compute pool's chunks.
+@testable import EcomTensor
+import EcomTestSupport
+import Testing
+import _EcomTensorKernels
+
+@Suite struct SgemmBackendTests {
+    /// The backends this machine can run: OpenBLAS everywhere, oneDNN where the CPU has AVX-512 and libdnnl loads
+    /// (whether or not it is this process's choice).
+    static let backends: [SgemmBackend] = OneDNN.sgemmLibrary != nil ? [.openblas, .onednn] : [.openblas]
+
+    /// Shapes of at least SgemmBackend.minimumWork multiply-adds (so that oneDNN multiplies them), awkward sizes;
+    /// with B transposed, the 2nd to 4th are computed transposed (few rows of A), the 4th in two pieces of B.
+    static let shapes = [(129, 131, 127), (1, 1537, 1031), (17, 257, 257), (5, SgemmBackend.transposedChunk + 3, 64), (300, 65, 61)]
+
+    @Test(arguments: backends)
+    func backendMatchesReference(backend: SgemmBackend) {
+        print("sgemm backend tested here: \(backend.rawValue) (native: \(SgemmBackend.native.rawValue)\(SgemmBackend.openBLASReason.isEmpty ? "" : ", \(SgemmBackend.openBLASReason)"))")
+        for (m, n, k) in Self.shapes {
+            #expect(m * n * k >= SgemmBackend.minimumWork)
+            for ta in [false, true] { for tb in [false, true] {
+                let pad = (m + k) % 3, beta: Float = tb ? 0.5 : 0, alpha: Float = 0.75
+                let (ar, ac) = ta ? (k, m) : (m, k), (br, bc) = tb ? (n, k) : (k, n)
+                let a = randomArray(ar * (ac + pad), seed: UInt64(m * 7 + n)), b = randomArray(br * (bc + pad), seed: UInt64(k))
+                // Under beta 0 the old C must not be read: NaN there stays out of the result.
+                let c0 = beta == 0 ? [Float](repeating: .nan, count: m * (n + pad)) : randomArray(m * (n + pad), seed: 3)
+                var want = c0
+                for i in 0..<m { for j in 0..<n {
+                    var s = 0.0
+                    for p in 0..<k {
+                        s += Double(ta ? a[p * (ac + pad) + i] : a[i * (ac + pad) + p]) * Double(tb ? b[j * (bc + pad) + p] : b[p * (bc + pad) + j])
+                    }
+                    want[i * (n + pad) + j] = Float(Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c0[i * (n + pad) + j])))
+                } }
+                var got = c0
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in got.withUnsafeMutableBufferPointer { cp in
+                    SgemmBackend.$override.withValue(backend) {
+                        MatmulKernel.gemm(MatrixView(base: ap.baseAddress!, rows: ar, columns: ac, stride: ac + pad), transposeA: ta,
+                                          MatrixView(base: bp.baseAddress!, rows: br, columns: bc, stride: bc + pad), transposeB: tb,
+                                          MutableMatrixView(base: cp.baseAddress!, rows: m, columns: n, stride: n + pad),
+                                          alpha: alpha, beta: beta, path: .blas)
+                    }
+                } } }
+                // Padding columns of C are never written.
+                let written = (0..<m).flatMap { i in (0..<n).map { i * (n + pad) + $0 } }
+                let bad = firstMismatch(written.map { got[$0] }, written.map { want[$0] }, rtol: 1e-5, atol: 1e-5)
+                #expect(bad == nil, "\(backend) m\(m) n\(n) k\(k) ta\(ta) tb\(tb) pad\(pad): \(String(describing: bad))")
+                for i in 0..<m { for j in n..<(n + pad) { #expect(got[i * (n + pad) + j].isNaN == c0[i * (n + pad) + j].isNaN) } }
+            } }
+        }
+    }
+
+    /// oneDNN only where OpenBLAS runs kernels weaker than the CPU supports and oneDNN's sgemm loaded; under it, only
+    /// products of 2^20 multiply-adds and more leave OpenBLAS.
+    @Test func routingRule() {
+        let zen5: Set<String> = ["avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd", "avx512bf16"]
+        let zen3: Set<String> = ["avx", "avx2", "fma", "f16c"]
+        #expect(SgemmBackend.choose(openBLASCore: "Haswell", features: zen5, oneDNNSgemm: true) == .onednn)
+        #expect(SgemmBackend.choose(openBLASCore: "Prescott", features: zen5, oneDNNSgemm: true) == .onednn)
+        #expect(SgemmBackend.choose(openBLASCore: "Cooperlake", features: zen5, oneDNNSgemm: true) == .openblas)
+        #expect(SgemmBackend.choose(openBLASCore: "SkylakeX", features: zen5, oneDNNSgemm: true) == .openblas)
+        #expect(SgemmBackend.choose(openBLASCore: "Haswell", features: zen5, oneDNNSgemm: false) == .openblas)
+        #expect(SgemmBackend.choose(openBLASCore: "Zen", features: zen3, oneDNNSgemm: true) == .openblas)
+        #expect(SgemmBackend.minimumWork == 1 << 20)
+        #expect(SgemmBackend.backend(m: 128, n: 128, k: 64, under: .onednn) == .onednn)
+        #expect(SgemmBackend.backend(m: 128, n: 128, k: 63, under: .onednn) == .openblas)
+        #expect(SgemmBackend.backend(m: 1024, n: 1024, k: 1024, under: .openblas) == .openblas)
+        #expect(SgemmBackend.native == SgemmBackend.choose(openBLASCore: BLASCore.reportedCore, features: BLASCore.features,
+                                                           oneDNNSgemm: OneDNN.sgemmLibrary != nil))
+        #expect((SgemmBackend.native == .onednn) == SgemmBackend.openBLASReason.isEmpty)
+    }
+
+    /// OpenBLAS runs single-threaded where oneDNN multiplies the large Float32 products (its spinning workers would
+    /// take oneDNN's cores), at the compute thread count elsewhere.
+    @Test func openBLASStepsAsideForOneDNNsSgemm() {
+        #expect(ComputeThreads.blasThreadCount(count: 2, precision: .f32, backend: nil, sgemm: .onednn) == 1)
+        #expect(ComputeThreads.blasThreadCount(count: 2, precision: .f32, backend: nil, sgemm: .openblas) == 2)
+        #expect(ComputeThreads.processBLASThreads(count: 2) == (SgemmBackend.native == .onednn ? 1 : 2))
+    }
+
+    /// Chunks of a parallel loop run with the pool's mark set (oneDNN then runs one OpenMP thread); the caller outside
+    /// them does not, and a chunk sees its caller's backend.
+    @Test func poolChunksAreMarked() {
+        #expect(ecom_pool_in_chunk() == 0)
+        let marks = UnsafeMutablePointer<Int32>.allocate(capacity: 4)
+        let seen = UnsafeMutablePointer<Bool>.allocate(capacity: 4)
+        defer { marks.deallocate(); seen.deallocate() }
+        ComputeThreads.$override.withValue(2) {
+            SgemmBackend.$override.withValue(.openblas) {
+                ComputeThreads.forEachChunk(4, minPerChunk: 1) { _, range in
+                    for i in range { marks[i] = ecom_pool_in_chunk(); seen[i] = SgemmBackend.current == .openblas }
+                }
+            }
+        }
+        #expect((0..<4).allSatisfy { marks[$0] == 1 && seen[$0] })
+        #expect(ecom_pool_in_chunk() == 0)
+    }
+}
