@@ -5,6 +5,8 @@
 # ECOM_PY) in the same run, and prints, through scripts/bench/combine.py, JSON Lines, one object per measurement:
 #   {"bench", "case", "ours", "reference", "unit", "ratio", ...}   (ratio = ours/reference, higher is better)
 # Output is also appended to bench-results/NAME.jsonl. The reference side's Python venv is set up on first use.
+# Settings read by our side: BENCH_QUICK=1 (short runs), BENCH_SGEMM=openblas (no Float32 products on oneDNN's sgemm,
+# to compare with the machine's own choice), BENCH_PRECISION/BENCH_BASE/BENCH_PANEL_VALUES (bench-train, bench-tune).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

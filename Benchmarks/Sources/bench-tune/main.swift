@@ -18,12 +18,14 @@ let gguf = URL(fileURLWithPath: env("ECOM_SMOLLM2_GGUF", NSString(string: "~/.ca
 let (B, T) = (4, 256), rank = Int(env("BENCH_RANK", "16")) ?? 16
 let lora = mode == "lora" ? LoRAConfiguration(rank: rank, alpha: 32, targets: LoRAConfiguration.llamaTargets) : nil
 // BENCH_BASE (native, f32, bf16, f16) changes how the LoRA base is kept; BENCH_ATTENTION_BLOCK the causal block size;
+// BENCH_PANEL_VALUES the values of the frozen base widened to Float32 at a time (LlamaTrainingModel.panelValues);
 // BENCH_PRECISION=bf16 multiplies in bf16 (as `--precision bf16`; where the CPU has AVX512_BF16 and oneDNN loads).
 let precision = try MatmulPrecision.resolve(env("BENCH_PRECISION", "f32"))
 MatmulPrecision.processDefault = precision
 let basePrecision = WeightPrecision(name: env("BENCH_BASE", "native")) ?? .native
 let model = try LlamaTrainingModel.load(model: gguf, precision: lora == nil ? .float32 : basePrecision, lora: lora, seed: 11)
 if let block = Int(env("BENCH_ATTENTION_BLOCK", "")) { model.attentionBlock = block }
+if let values = Int(env("BENCH_PANEL_VALUES", "")) { model.panelValues = values }  // frozen base widened per product
 let c = model.configuration, V = c.vocabSize
 // B = 0 would make A's gradients vanish: give the adapters a nonzero start, as after a few steps.
 for e in model.parameterEntries where e.name.contains("lora_B") { for i in 0..<e.count { model.parameters.pointer[e.offset + i] = Float(i % 13) * 1e-3 } }
