@@ -106,11 +106,19 @@ public enum MatmulKernel {
         let (r, cols) = (x.columns, x.rows)
         let buf = UnsafeMutablePointer<Float>.allocate(capacity: max(1, r * cols))
         defer { buf.deallocate() }
-        // Transpose in 8 x 8 tiles to keep both sides in cache.
-        for i0 in stride(from: 0, to: r, by: 8) { for j0 in stride(from: 0, to: cols, by: 8) {
-            for i in i0..<min(r, i0 + 8) { for j in j0..<min(cols, j0 + 8) { buf[i * cols + j] = x[j, i] } }
-        } }
+        transpose(x, into: MutableMatrixView(base: buf, rows: r, columns: cols, stride: cols))
         body(MatrixView(base: buf, rows: r, columns: cols, stride: cols))
+    }
+
+    /// out[i, j] = x[j, i] + beta * out[i, j], in 8 x 8 tiles to keep both sides in cache; beta 0 overwrites (the old
+    /// values, even NaN, are not read).
+    static func transpose(_ x: MatrixView, into out: MutableMatrixView, beta: Float = 0) {
+        precondition(out.rows == x.columns && out.columns == x.rows, "transpose: \(x.rows)x\(x.columns) into \(out.rows)x\(out.columns)")
+        for i0 in stride(from: 0, to: out.rows, by: 8) { for j0 in stride(from: 0, to: out.columns, by: 8) {
+            for i in i0..<min(out.rows, i0 + 8) { for j in j0..<min(out.columns, j0 + 8) {
+                out[i, j] = beta == 0 ? x[j, i] : x[j, i] + beta * out[i, j]
+            } }
+        } }
     }
 
     /// C += alpha * A * B for row-major A [m, k], B [k, n].

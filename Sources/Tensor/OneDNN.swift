@@ -10,19 +10,19 @@ import Glibc
 /// The oneDNN library of this process and what it may run here. Loaded once, where the CPU has AVX-512 (the CPUs its
 /// products were measured faster on); each product is probed once and left out, with the reason, when it fails.
 final class OneDNN: @unchecked Sendable {
-    typealias GemmBF16 = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<UInt16>?, Int64,
-                                         UnsafePointer<UInt16>?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
-    typealias Sgemm = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<Float>?, Int64,
-                                      UnsafePointer<Float>?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
+    /// Both products' C signature: (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) -> status, A and B
+    /// bf16 bits (`dnnl_gemm_bf16bf16f32`) or Float32 (`dnnl_sgemm`); the typed ``gemm`` methods say which.
+    typealias Gemm = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafeRawPointer?, Int64,
+                                     UnsafeRawPointer?, Int64, Float, UnsafeMutablePointer<Float>?, Int64) -> Int32
     typealias SetThreads = @convention(c) (Int32) -> Void
 
     /// The library's file name (libdnnl.so.3 or .so.2).
     let library: String
     let setThreads: SetThreads?
     /// The bf16 product: nil where the CPU has no AVX512_BF16 or the probe failed (``failure`` says which).
-    let gemmBF16: GemmBF16?
+    let gemmBF16: Gemm?
     /// The Float32 product: nil where the probe failed (``sgemmFailure``).
-    let sgemm: Sgemm?
+    let sgemm: Gemm?
 
     /// Why oneDNN's bf16 product is unavailable (empty when it is available).
     nonisolated(unsafe) private(set) static var failure = ""
@@ -36,7 +36,7 @@ final class OneDNN: @unchecked Sendable {
     /// The library where its Float32 product runs.
     static let sgemmLibrary: OneDNN? = loaded?.sgemm == nil ? nil : loaded
 
-    private init(library: String, setThreads: SetThreads?, gemmBF16: GemmBF16?, sgemm: Sgemm?) {
+    private init(library: String, setThreads: SetThreads?, gemmBF16: Gemm?, sgemm: Gemm?) {
         self.library = library
         self.setThreads = setThreads
         self.gemmBF16 = gemmBF16
@@ -71,11 +71,11 @@ final class OneDNN: @unchecked Sendable {
         let n = CChar(UInt8(ascii: "N"))
 
         // Probes: [1 2; 3 4] x [5 6; 7 8] = [19 22; 43 50], all exact in bf16 and in Float32.
-        var bf16: GemmBF16?
+        var bf16: Gemm?
         if !features.contains("avx512bf16") {
             failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
         } else if let g = dlsym(handle, "dnnl_gemm_bf16bf16f32") {
-            let f = unsafeBitCast(g, to: GemmBF16.self)
+            let f = unsafeBitCast(g, to: Gemm.self)
             let a: [UInt16] = [1, 2, 3, 4].map { HalfPrecision.bfloat16Bits($0) }
             let b: [UInt16] = [5, 6, 7, 8].map { HalfPrecision.bfloat16Bits($0) }
             var c = [Float](repeating: 0, count: 4)
@@ -86,12 +86,13 @@ final class OneDNN: @unchecked Sendable {
         } else {
             failure = "\(name) has no dnnl_gemm_bf16bf16f32"
         }
-        var f32: Sgemm?
+        var f32: Gemm?
         if let g = dlsym(handle, "dnnl_sgemm") {
-            let f = unsafeBitCast(g, to: Sgemm.self)
+            let f = unsafeBitCast(g, to: Gemm.self)
             // beta 0 must not read C: NaN there stays out of the result, as with BLAS.
             var c = [Float](repeating: .nan, count: 4)
-            let status = f(n, n, 2, 2, 2, 1, [1, 2, 3, 4], 2, [5, 6, 7, 8], 2, 0, &c, 2)
+            let a: [Float] = [1, 2, 3, 4], b: [Float] = [5, 6, 7, 8]
+            let status = f(n, n, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
             if status == 0, c == [19, 22, 43, 50] { f32 = f } else {
                 sgemmFailure = "\(name): dnnl_sgemm failed its probe (status \(status), result \(c))"
             }
@@ -108,29 +109,30 @@ final class OneDNN: @unchecked Sendable {
 
     /// OpenMP's thread count for a product called here: 1 inside a chunk of the compute pool (its threads already
     /// share the cores), ``ComputeThreads/count`` elsewhere. OpenMP's count is per calling thread.
-    private func applyThreads() {
-        setThreads?(ecom_pool_in_chunk() != 0 ? 1 : Int32(ComputeThreads.count))
-    }
-
-    private static func flag(_ transposed: Bool) -> CChar { CChar(UInt8(ascii: transposed ? "T" : "N")) }
+    static var threadsForCall: Int32 { ecom_pool_in_chunk() != 0 ? 1 : Int32(ComputeThreads.count) }
 
     /// C = alpha op(A) op(B) + beta C on bf16 inputs, Float32 output (row-major; leading dimensions in elements).
     func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<UInt16>, lda: Int,
               b: UnsafePointer<UInt16>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard let gemmBF16 else { preconditionFailure("bf16: oneDNN's bf16 product is not available: \(Self.failure)") }
-        applyThreads()
-        let status = gemmBF16(Self.flag(transposeA), Self.flag(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
-                              b, Int64(ldb), beta, c, Int64(ldc))
-        precondition(status == 0, "oneDNN dnnl_gemm_bf16bf16f32 failed with status \(status) (m \(m), n \(n), k \(k))")
+        call(gemmBF16, "dnnl_gemm_bf16bf16f32", transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
     /// C = alpha op(A) op(B) + beta C in Float32 (row-major; leading dimensions in elements).
     func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
               b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard let sgemm else { preconditionFailure("oneDNN's sgemm is not available: \(Self.sgemmFailure)") }
-        applyThreads()
-        let status = sgemm(Self.flag(transposeA), Self.flag(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
-                           b, Int64(ldb), beta, c, Int64(ldc))
-        precondition(status == 0, "oneDNN dnnl_sgemm failed with status \(status) (m \(m), n \(n), k \(k))")
+        call(sgemm, "dnnl_sgemm", transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    /// One product through `f` (named `name` in the failure), with OpenMP's thread count set for this thread.
+    private func call(_ f: Gemm, _ name: String, _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                      _ alpha: Float, _ a: UnsafeRawPointer, _ lda: Int, _ b: UnsafeRawPointer, _ ldb: Int, _ beta: Float,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        setThreads?(Self.threadsForCall)
+        let flag = { (t: Bool) in CChar(UInt8(ascii: t ? "T" : "N")) }
+        let status = f(flag(transposeA), flag(transposeB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
+                       beta, c, Int64(ldc))
+        precondition(status == 0, "oneDNN \(name) failed with status \(status) (m \(m), n \(n), k \(k))")
     }
 }

@@ -92,15 +92,9 @@ extension SgemmBackend {
                 // s [rows, m] = alpha B[j0 ..< j0 + rows] Aᵀ
                 dnnl.gemm(transposeA: false, transposeB: true, m: rows, n: m, k: k, alpha: alpha, a: b.base + j0 * b.stride,
                           lda: b.stride, b: a.base, ldb: a.stride, beta: 0, c: s, ldc: m)
-                // C[:, j0 ..< j0 + rows] = sᵀ + beta C, in 16 x 16 tiles (beta 0 overwrites: NaN in C is not read).
-                for j1 in stride(from: 0, to: rows, by: 16) { for i1 in stride(from: 0, to: m, by: 16) {
-                    for i in i1..<min(i1 + 16, m) {
-                        let out = c.base + i * c.stride + j0
-                        for j in j1..<min(j1 + 16, rows) {
-                            out[j] = beta == 0 ? s[j * m + i] : s[j * m + i] + beta * out[j]
-                        }
-                    }
-                } }
+                // C[:, j0 ..< j0 + rows] = sᵀ + beta C
+                MatmulKernel.transpose(MatrixView(base: s, rows: rows, columns: m, stride: m),
+                                       into: MutableMatrixView(base: c.base + j0, rows: m, columns: rows, stride: c.stride), beta: beta)
             }
         }
     }

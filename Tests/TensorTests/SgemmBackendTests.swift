@@ -70,6 +70,9 @@ import _EcomTensorKernels
         #expect(SgemmBackend.native == SgemmBackend.choose(openBLASCore: BLASCore.reportedCore, features: BLASCore.features,
                                                            oneDNNSgemm: OneDNN.sgemmLibrary != nil))
         #expect((SgemmBackend.native == .onednn) == SgemmBackend.openBLASReason.isEmpty)
+        // Where the library loaded (AVX-512 and libdnnl), its sgemm must pass the probe: else the oneDNN cases above
+        // would silently not run.
+        if OneDNN.loaded != nil { #expect(OneDNN.sgemmLibrary != nil, "\(OneDNN.sgemmFailure)") }
     }
 
     /// OpenBLAS runs single-threaded where oneDNN multiplies the large Float32 products (its spinning workers would
@@ -80,21 +83,27 @@ import _EcomTensorKernels
         #expect(ComputeThreads.processBLASThreads(count: 2) == (SgemmBackend.native == .onednn ? 1 : 2))
     }
 
-    /// Chunks of a parallel loop run with the pool's mark set (oneDNN then runs one OpenMP thread); the caller outside
-    /// them does not, and a chunk sees its caller's backend.
+    /// Chunks of a parallel loop run with the pool's mark set, where oneDNN runs one OpenMP thread; outside them it
+    /// runs the compute thread count; a chunk sees its caller's backend.
     @Test func poolChunksAreMarked() {
         #expect(ecom_pool_in_chunk() == 0)
+        #expect(ComputeThreads.$override.withValue(2) { OneDNN.threadsForCall } == 2)  // outside the chunks: the count
         let marks = UnsafeMutablePointer<Int32>.allocate(capacity: 4)
         let seen = UnsafeMutablePointer<Bool>.allocate(capacity: 4)
         defer { marks.deallocate(); seen.deallocate() }
         ComputeThreads.$override.withValue(2) {
             SgemmBackend.$override.withValue(.openblas) {
                 ComputeThreads.forEachChunk(4, minPerChunk: 1) { _, range in
-                    for i in range { marks[i] = ecom_pool_in_chunk(); seen[i] = SgemmBackend.current == .openblas }
+                    for i in range { marks[i] = OneDNN.threadsForCall == 1 ? ecom_pool_in_chunk() : -1; seen[i] = SgemmBackend.current == .openblas }
                 }
             }
         }
         #expect((0..<4).allSatisfy { marks[$0] == 1 && seen[$0] })
         #expect(ecom_pool_in_chunk() == 0)
+        // What a pool thread is handed (the caller may run every chunk itself, so the loop above need not show it).
+        let inherited = SgemmBackend.$override.withValue(.openblas) { InheritedSettings.current }
+        var inside: SgemmBackend?
+        SgemmBackend.$override.withValue(nil) { inherited.apply { inside = SgemmBackend.current } }
+        #expect(!inherited.isEmpty && inside == .openblas)
     }
 }
