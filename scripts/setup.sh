@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Ecom needs on a fresh Debian/Ubuntu machine: the OpenBLAS and zstd development packages, and on a CPU
-# with AVX512_BF16 the oneDNN runtime (libdnnl2 or libdnnl3) that bf16 compute loads (--precision bf16|auto).
+# with AVX2 and FMA the oneDNN runtime (libdnnl2 or libdnnl3) that large Float32 products (SgemmBackend) and, where the
+# CPU has AVX512_BF16, bf16 compute (--precision bf16|auto) load.
 # Idempotent: installs only what is missing. Works as root (or with sudo when not root).
 set -euo pipefail
 
@@ -9,8 +10,8 @@ APT_LABEL=setup
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 wanted=(libopenblas-dev libzstd-dev pkg-config)
-# ECOM_SETUP_ASSUME_BF16=1 takes the AVX512_BF16 branch on any CPU (to test this script).
-if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null || [ "${ECOM_SETUP_ASSUME_BF16:-0}" = 1 ]; then
+# ECOM_SETUP_ASSUME_AVX2=1 takes the oneDNN branch on any CPU (to test this script).
+if { grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null; } || [ "${ECOM_SETUP_ASSUME_AVX2:-0}" = 1 ]; then
   dnnl=""
   for candidate in libdnnl3 libdnnl2; do
     if apt_installed "$candidate"; then dnnl="$candidate"; break; fi
@@ -27,7 +28,7 @@ if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null || [ "${ECOM_SETUP_ASSUME_BF16
       apt_update
     done
   fi
-  if [ -n "$dnnl" ]; then wanted+=("$dnnl"); else echo "setup: no libdnnl package known to apt: bf16 compute will be unavailable" >&2; fi
+  if [ -n "$dnnl" ]; then wanted+=("$dnnl"); else echo "setup: no libdnnl package known to apt: Float32 products stay on OpenBLAS and bf16 compute is unavailable" >&2; fi
 fi
 
 need=()

@@ -7,8 +7,8 @@ import _EcomTensorKernels
 import Glibc
 #endif
 
-/// The oneDNN library of this process and what it may run here. Loaded once, where the CPU has AVX-512 (the CPUs its
-/// products were measured faster on); each product is probed once and left out, with the reason, when it fails.
+/// The oneDNN library of this process and what it may run here. Loaded once, where the CPU has AVX2 and FMA (the CPUs
+/// its products were measured on); each product is probed once and left out, with the reason, when it fails.
 final class OneDNN: @unchecked Sendable {
     /// Both products' C signature: (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) -> status, A and B
     /// bf16 bits (`dnnl_gemm_bf16bf16f32`) or Float32 (`dnnl_sgemm`); the typed ``gemm`` methods say which.
@@ -29,7 +29,7 @@ final class OneDNN: @unchecked Sendable {
     /// Why oneDNN's Float32 product is unavailable (empty when it is available).
     nonisolated(unsafe) private(set) static var sgemmFailure = ""
 
-    /// The library, where the CPU has AVX-512 and libdnnl loads.
+    /// The library, where the CPU has AVX2 and FMA and libdnnl loads.
     static let loaded: OneDNN? = load()
     /// The library where its bf16 product runs (the CPU has AVX512_BF16 and the probe passed).
     static let shared: OneDNN? = loaded?.gemmBF16 == nil ? nil : loaded
@@ -46,14 +46,16 @@ final class OneDNN: @unchecked Sendable {
     private static func load() -> OneDNN? {
         #if canImport(Glibc)
         let features = Set(NativeKernels.cpuFeatures.split(separator: " ").map(String.init))
-        guard features.contains("avx512f") else {
+        guard features.contains("avx2"), features.contains("fma") else {
             failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
-            sgemmFailure = "oneDNN's sgemm is used on CPUs with AVX-512 only (this one has: \(NativeKernels.cpuFeatures))"
+            sgemmFailure = "oneDNN's sgemm is used on CPUs with AVX2 and FMA only (this one has: \(NativeKernels.cpuFeatures))"
             return nil
         }
-        // OpenMP threads that spin after each product would take the cores from OpenBLAS's and our own; a user's
-        // setting wins.
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 0)
+        // OpenMP's workers spin a short while after each product, then sleep: long spinning would take the cores from
+        // our own threads, none (OMP_WAIT_POLICY=PASSIVE) made each product wait for their wake-up (a 256³ sgemm ran at
+        // 0.6x of the rate it reaches with a short spin; larger products, training and prefill did not move; AMD EPYC
+        // Zen 5, 2 threads). A user's setting of either variable wins.
+        if getenv("OMP_WAIT_POLICY") == nil { setenv("GOMP_SPINCOUNT", "30000", 0) }
         var handle: UnsafeMutableRawPointer?
         var name = ""
         for candidate in ["libdnnl.so.3", "libdnnl.so.2"] {
@@ -63,7 +65,7 @@ final class OneDNN: @unchecked Sendable {
             failure = features.contains("avx512bf16")
                 ? "bf16 compute needs oneDNN (libdnnl.so.3 or .so.2; Debian: apt-get install libdnnl2, which scripts/setup.sh does)"
                 : "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
-            sgemmFailure = "oneDNN (libdnnl.so.3 or .so.2) is not installed"
+            sgemmFailure = "oneDNN (libdnnl.so.3 or .so.2) is not installed (Debian: apt-get install libdnnl2, which scripts/setup.sh does)"
             return nil
         }
         let set = dlsym(handle, "omp_set_num_threads") ?? dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads")

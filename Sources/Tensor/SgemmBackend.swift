@@ -1,11 +1,13 @@
-// Which library multiplies the Float32 products of the BLAS path: OpenBLAS, or oneDNN's sgemm where OpenBLAS runs
-// kernels narrower than the CPU supports (an `OPENBLAS_CORETYPE` preset such as `Haswell` on an AVX-512 CPU, which the
-// tools keep: BLASCore) and libdnnl is installed. Chosen on numbers (Docs/PERFORMANCE.md, "Float32 products through
-// oneDNN"): on an AMD EPYC Zen 5 (2 threads) with the environment's `Haswell`, dnnl_sgemm ran the training and
-// fine-tuning shapes at 1.3-5.2x OpenBLAS; against OpenBLAS's own choice there (`Cooperlake`) it was 0.93-1.05x on
-// large products, so OpenBLAS keeps them where it runs its best kernels. Below 2^20 multiply-adds OpenBLAS's single
-// thread keeps them (minimumWork). A Bᵀ with few rows is computed as (B Aᵀ)ᵀ: dnnl_sgemm's kernels for that layout
-// slowed to 130 GFLOP/s when B's row length was a multiple of 512 values (64 x 3072 x 1024: 3.0 ms against
+// Which library multiplies the Float32 products of the BLAS path: oneDNN's sgemm wherever libdnnl is installed and its
+// sgemm passes a probe (x86-64 CPUs with AVX2 and FMA), OpenBLAS otherwise and for small products. Chosen on numbers
+// (Docs/PERFORMANCE.md, "Float32 products through oneDNN"), 2 threads: on an AMD EPYC Zen 5 with the environment's
+// `OPENBLAS_CORETYPE=Haswell`, dnnl_sgemm ran the training and fine-tuning shapes at 1.3-5.2x OpenBLAS; with
+// OpenBLAS's own `Cooperlake` it was 0.93-1.05x on large products alone, but whole training and LoRA steps ran
+// 1.12-1.37x faster with it, because OpenBLAS then runs single-threaded and attention's many small per-head products
+// go side by side on the compute pool instead of being split over OpenBLAS's threads; with both libraries held to
+// AVX2 on that CPU (standing in for a Zen 3) the steps ran 1.08-1.15x faster. Below 2^20 multiply-adds OpenBLAS's
+// single thread keeps them (minimumWork). A Bᵀ with few rows is computed as (B Aᵀ)ᵀ: dnnl_sgemm's kernels for that
+// layout slowed to 130 GFLOP/s when B's row length was a multiple of 512 values (64 x 3072 x 1024: 3.0 ms against
 // OpenBLAS's 1.9, and 1.1 + 0.1 ms transposed; BLOOM's hidden sizes are such multiples).
 
 /// The library behind Float32 products on the ``KernelPath/blas`` path.
@@ -16,7 +18,7 @@
 public enum SgemmBackend: String, Sendable, CaseIterable {
     /// OpenBLAS's `cblas_sgemm`.
     case openblas
-    /// oneDNN's `dnnl_sgemm` (its AVX-512 kernels, OpenMP threads).
+    /// oneDNN's `dnnl_sgemm` (its AVX2 or AVX-512 kernels, OpenMP threads).
     case onednn
 
     /// Products with fewer multiply-adds stay with OpenBLAS where oneDNN multiplies: 2^20. Alone, oneDNN already
@@ -25,24 +27,22 @@ public enum SgemmBackend: String, Sendable, CaseIterable {
     /// OpenMP's wake-ups); training and fine-tuning did not move (Zen 5, the environment's `Haswell`).
     public static let minimumWork = 1 << 20
 
-    /// The backend this process uses by default: ``choose(openBLASCore:features:oneDNNSgemm:)`` for the core OpenBLAS
-    /// runs, this CPU and the oneDNN found.
-    public static let native: SgemmBackend = choose(openBLASCore: BLASCore.reportedCore, features: BLASCore.features,
-                                                    oneDNNSgemm: OneDNN.sgemmLibrary != nil)
+    /// The backend this process uses by default: ``choose(features:oneDNNSgemm:)`` for this CPU and the oneDNN found.
+    public static let native: SgemmBackend = choose(features: BLASCore.features, oneDNNSgemm: OneDNN.sgemmLibrary != nil)
 
-    /// The decision, as a pure function: oneDNN where OpenBLAS runs a core weaker than the CPU supports
-    /// (``BLASCore/strongerCoreType(features:setCore:)``: an AVX2 or generic core on a CPU with AVX-512) and oneDNN's
-    /// sgemm loaded and passed its probe; OpenBLAS otherwise (with its best kernels it was as fast as oneDNN on large
-    /// products; on AVX2-only CPUs oneDNN was not measured faster, and is not installed there).
-    public static func choose(openBLASCore: String, features: Set<String>, oneDNNSgemm: Bool) -> SgemmBackend {
-        oneDNNSgemm && BLASCore.strongerCoreType(features: features, setCore: openBLASCore) != nil ? .onednn : .openblas
+    /// The decision, as a pure function: oneDNN where the CPU has AVX2 and FMA (the instruction sets its sgemm was
+    /// measured with) and oneDNN's sgemm loaded and passed its probe; OpenBLAS otherwise. Which kernels OpenBLAS runs
+    /// does not matter: with its best ones (`Cooperlake` on a Zen 5, `Zen` on AVX2) the steps were still faster
+    /// through oneDNN, with a weaker preset (`Haswell` on AVX-512) much faster.
+    public static func choose(features: Set<String>, oneDNNSgemm: Bool) -> SgemmBackend {
+        oneDNNSgemm && features.contains("avx2") && features.contains("fma") ? .onednn : .openblas
     }
 
     /// Why ``native`` is OpenBLAS (empty when it is oneDNN).
     public static var openBLASReason: String {
         if native == .onednn { return "" }
         if OneDNN.sgemmLibrary == nil { return OneDNN.sgemmFailure }
-        return "OpenBLAS runs its best kernels for this CPU (\(BLASCore.reportedCore))"
+        return "oneDNN's sgemm needs AVX2 and FMA (this CPU has: \(NativeKernels.cpuFeatures))"
     }
 
     nonisolated(unsafe) private static var global: SgemmBackend?

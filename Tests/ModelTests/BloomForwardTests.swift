@@ -1,6 +1,6 @@
 // BLOOM forward pass against HF transformers' logits (scripts/reference/gen_model.py): several lengths, the f16
 // checkpoint, a left-padded batch, KV-cache decoding, 16-bit weight storage, and strict loading errors.
-import EcomModel
+@testable import EcomModel
 import EcomTensor
 import EcomTestSupport
 import Foundation
@@ -39,6 +39,21 @@ enum TinyModel {
             let bad = firstMismatch(out.storage, expected, rtol: 0, atol: 1e-4)
             #expect(bad == nil, "length \(item.ids.count): max diff \(maxAbsDifference(out.storage, expected))")
         }
+    }
+
+    /// Prefill attention's heads side by side (two compute threads) give the logits of heads one after another, for a
+    /// new prompt and for a step after a cached prefix.
+    @Test func prefillHeadsSideBySideGiveTheSameLogits() throws {
+        let model = TinyModel.f32
+        let ids = (0..<40).map { Int32(3 + ($0 * 37) % 60) }
+        func run() -> [Float] {
+            let cache = model.makeCache(batch: 1, capacity: ids.count)
+            return model.forward(ids: Array(ids[..<25]), batch: 1, cache: cache).storage
+                + model.forward(ids: Array(ids[25...]), batch: 1, cache: cache).storage
+        }
+        let (inOrder, sideBySide) = inOrderAndSideBySide(run)
+        #expect(sideBySide.count == 40 * 64)
+        expectHeadsSideBySideMatch(sideBySide, inOrder)
     }
 
     @Test func f16CheckpointMatchesUpcastLogits() throws {

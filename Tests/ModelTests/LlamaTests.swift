@@ -2,7 +2,7 @@
 // the `gguf` package (grouped-query attention, untied head, Q4_0/Q4_1/Q8_0/F16/BF16/F32 tensors), loaded by
 // transformers; its logits, a left-padded batch, greedy and 4-beam continuations, and the import to an HF directory.
 import EcomLoader
-import EcomModel
+@testable import EcomModel
 import EcomTensor
 import EcomTestSupport
 import EcomTokenizer
@@ -121,6 +121,17 @@ enum TinyLlama {
             let want = Array(full[(i * v)..<((i + 1) * v)])
             #expect(firstMismatch(step, want, rtol: 1e-5, atol: 1e-4) == nil, "decode step \(i): max diff \(maxAbsDifference(step, want))")
         }
+    }
+
+    /// Prefill attention's heads side by side (two compute threads, each head its own scores) give the logits of
+    /// heads one after another (the 300-token pass crosses a query-block edge). The choice is forced through
+    /// `CausalBlocks.headsSideBySide`: changing OpenBLAS's count would take a lock that other tests hold.
+    @Test func prefillHeadsSideBySideGiveTheSameLogits() {
+        let model = TinyLlama.f32, v = model.vocabularySize
+        let ids = (0..<300).map { Int32(4 + ($0 * 4099 + 7) % (v - 4)) }
+        let (inOrder, sideBySide) = inOrderAndSideBySide { model.forward(ids: ids, batch: 1).storage }
+        expectHeadsSideBySideMatch(sideBySide, inOrder)
+        #expect(sideBySide.count == 300 * v)
     }
 
     @Test func greedyAndBeamSearchMatchTransformers() {

@@ -86,7 +86,12 @@ public final class BloomModel: LaneModel, @unchecked Sendable {
                         (vDst + i * HS).update(from: src + 2 * HS, count: HS)
                     }
                 }
-                for h in 0..<NH {
+                // Several new positions: heads side by side where OpenBLAS is single-threaded (CausalBlocks.forEachHead);
+                // one position's products are too small to share out.
+                func eachHead(_ body: (Int) -> Void) {
+                    if T > 1 { CausalBlocks.forEachHead(NH, body) } else { for h in 0..<NH { body(h) } }
+                }
+                eachHead { h in
                     let q = MatrixView(base: qkv + lane.row * 3 * C + h * 3 * HS, rows: T, columns: HS, stride: 3 * C)
                     let k = MatrixView(base: cache.keys(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
                     let s = MutableMatrixView(base: scores + h * T * TK, rows: T, columns: TK, stride: TK)
@@ -95,7 +100,7 @@ public final class BloomModel: LaneModel, @unchecked Sendable {
                 // softmax(QKᵀ / sqrt(HS) + alibi) with the causal mask shifted by the cached length (HF's baddbmm).
                 SoftmaxKernel.forward(scores, scores, rows: NH * T, cols: TK, scale: invNorm, bias: bias + biasOffsets[li],
                                       rowsPerBias: T, causalOffset: P)
-                for h in 0..<NH {
+                eachHead { h in
                     let p = MatrixView(base: scores + h * T * TK, rows: T, columns: TK, stride: TK)
                     let v = MatrixView(base: cache.values(layer: l, b: b, h: h), rows: TK, columns: HS, stride: HS)
                     MatmulKernel.gemm(p, v, MutableMatrixView(base: context + lane.row * C + h * HS, rows: T, columns: HS, stride: C))

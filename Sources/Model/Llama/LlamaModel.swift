@@ -61,7 +61,9 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
         let context = ws.context.ensure(N * NH * HS)    // [N, NH*HS] attention output before o_proj
         let gate = ws.mlp.ensure(N * I)                 // [N, I]
         let up = ws.up.ensure(N * I)                    // [N, I]
-        let scores = ws.scores.ensure(lanes.map { min($0.count, Self.attentionBlock) * $0.visible }.max()!)  // one head's block
+        // One query block's scores per head, so heads can run side by side (CausalBlocks.forEachHead).
+        let blockScores = lanes.map { min($0.count, Self.attentionBlock) * $0.visible }.max()!
+        let scores = ws.scores.ensure(NH * blockScores)
         var biasOffsets: [Int] = [], biasCount = 0      // per lane: [visible] 0 for tokens, -inf for padded keys
         for lane in lanes { biasOffsets.append(biasCount); biasCount += lane.visible }
         let bias = ws.bias.ensure(biasCount)
@@ -122,8 +124,10 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
                 }
                 // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
                 // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
-                for h in 0..<NH {
+                // Heads run side by side where OpenBLAS is single-threaded (as in training), each in its own scores.
+                CausalBlocks.forEachHead(NH) { h in
                     let kBase = cache.keys(layer: l, b: lane.b, h: h / group), vBase = cache.values(layer: l, b: lane.b, h: h / group)
+                    let scores = scores + h * blockScores
                     for q0 in stride(from: 0, to: T, by: Self.attentionBlock) {
                         let rows = min(Self.attentionBlock, T - q0), visible = P + q0 + rows
                         let qh = MatrixView(base: q + (lane.row + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS)

@@ -27,7 +27,8 @@ struct CausalBlocks {
     /// results do not depend on which.
     static func forEachHead(_ heads: Int, group: Int = 1, _ body: (Int) -> Void) {
         let group = max(1, group), groups = (heads + group - 1) / group
-        guard ComputeThreads.blasThreads == 1, ComputeThreads.count > 1, groups > 1 else {
+        let sideBySide = headsSideBySide ?? (ComputeThreads.blasThreads == 1)
+        guard sideBySide, ComputeThreads.count > 1, groups > 1 else {
             for h in 0..<heads { body(h) }
             return
         }
@@ -35,6 +36,10 @@ struct CausalBlocks {
             for h in (range.lowerBound * group)..<min(heads, range.upperBound * group) { body(h) }
         }
     }
+
+    /// Forces ``forEachHead(_:group:_:)``'s choice in a scope (tests compare both without changing OpenBLAS's
+    /// process-wide thread count); nil leaves it to OpenBLAS's count.
+    @TaskLocal static var headsSideBySide: Bool?
 
     /// w[i, j] = a[i] · b[j] for the visible keys j of each query block (S = Q Kᵀ; dP = dctx Vᵀ).
     func scores(_ a: MatrixView, _ b: MatrixView, into w: UnsafeMutablePointer<Float>) {
