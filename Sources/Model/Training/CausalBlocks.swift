@@ -21,10 +21,11 @@ struct CausalBlocks {
 
     /// Runs `body(h)` for every head h in `0..<heads`: heads in groups of `group` consecutive ones (query heads that
     /// share a key/value head and add into its gradient), each group's heads in order. The groups run on the compute
-    /// threads when OpenBLAS is single-threaded (under bf16 compute through oneDNN: each of the heads' small products
-    /// then runs on its caller's core, so only heads side by side use the others), else one after another on this
-    /// thread with OpenBLAS's threads splitting each product. Every product is the same call either way, so the
-    /// results do not depend on which.
+    /// threads when OpenBLAS is single-threaded (where oneDNN multiplies the large products, bf16 or Float32: each of
+    /// the heads' small products then runs on its caller's core, so only heads side by side use the others), else one
+    /// after another on this thread with OpenBLAS's threads splitting each product. Every product is the same call
+    /// either way; its last bits can still depend on the threads it runs on (oneDNN runs one OpenMP thread inside the
+    /// pool's chunks).
     static func forEachHead(_ heads: Int, group: Int = 1, _ body: (Int) -> Void) {
         let group = max(1, group), groups = (heads + group - 1) / group
         let sideBySide = headsSideBySide ?? (ComputeThreads.blasThreads == 1)
