@@ -63,8 +63,17 @@ public enum ComputeThreads {
                                sgemm: SgemmBackend.processDefault)
     }
 
-    /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings.
-    static func applyBLASThreads() { openblas_set_num_threads(Int32(processBLASThreads(count: current))) }
+    /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings: only when it
+    /// differs, and then under the exclusive lock, so that a setting made while other work runs (a trainer's
+    /// `--threads`, a tool's `--precision`) never changes the count inside a ``withSteadyBLASThreads(_:)`` section.
+    /// Not to be called inside one, nor inside ``withBLASThreads(_:_:)``'s body.
+    static func applyBLASThreads() {
+        let target = Int32(processBLASThreads(count: current))
+        guard openblas_get_num_threads() != target else { return }
+        pthread_rwlock_wrlock(blasLock)
+        defer { pthread_rwlock_unlock(blasLock) }
+        openblas_set_num_threads(target)
+    }
 
     /// Keeps OpenBLAS's thread count steady: held shared by ``withSteadyBLASThreads(_:)`` (computations that must give
     /// the same bits when repeated, such as a trainer's exact resume) and exclusively by ``withBLASThreads(_:_:)``
