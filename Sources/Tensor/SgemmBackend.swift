@@ -5,10 +5,11 @@
 // OpenBLAS's own `Cooperlake` it was 0.93-1.05x on large products alone, but whole training and LoRA steps ran
 // 1.12-1.37x faster with it, because OpenBLAS then runs single-threaded and attention's many small per-head products
 // go side by side on the compute pool instead of being split over OpenBLAS's threads; with both libraries held to
-// AVX2 on that CPU (standing in for a Zen 3) training and LoRA steps ran 1.02-1.17x faster and prefill 1.23x. Below 2^20 multiply-adds OpenBLAS's
-// single thread keeps them (minimumWork). A Bᵀ with few rows is computed as (B Aᵀ)ᵀ: dnnl_sgemm's kernels for that
-// layout slowed to 130 GFLOP/s when B's row length was a multiple of 512 values (64 x 3072 x 1024: 3.0 ms against
-// OpenBLAS's 1.9, and 1.1 + 0.1 ms transposed; BLOOM's hidden sizes are such multiples).
+// AVX2 on that CPU (standing in for a Zen 3) training and LoRA steps ran 1.02-1.17x faster and prefill 1.23x. Below
+// 2^20 multiply-adds OpenBLAS's single thread keeps them (minimumWork). A Bᵀ with few rows is computed as (B Aᵀ)ᵀ:
+// dnnl_sgemm's kernels for that layout slowed to 130 GFLOP/s when B's row length was a multiple of 512 values
+// (64 x 3072 x 1024: 3.0 ms against OpenBLAS's 1.9, and 1.1 + 0.1 ms transposed; BLOOM's hidden sizes are such
+// multiples).
 
 /// The library behind Float32 products on the ``KernelPath/blas`` path.
 ///

@@ -66,7 +66,8 @@ public enum ComputeThreads {
     /// Sets OpenBLAS's thread count to what ``blasThreads`` describes for the process's settings: only when it
     /// differs, and then under the exclusive lock, so that a setting made while other work runs (a trainer's
     /// `--threads`, a tool's `--precision`) never changes the count inside a ``withSteadyBLASThreads(_:)`` section.
-    /// Not to be called inside one, nor inside ``withBLASThreads(_:_:)``'s body.
+    /// A ``withBLASThreads(_:_:)`` section ends at the process's count, so skipping during one loses nothing. Not to be
+    /// called inside either.
     static func applyBLASThreads() {
         let target = Int32(processBLASThreads(count: current))
         guard openblas_get_num_threads() != target else { return }
@@ -85,14 +86,15 @@ public enum ComputeThreads {
         return p
     }()
 
-    /// Runs `body` with OpenBLAS at `threads` threads, restoring the count after; waits for the computations inside
-    /// ``withSteadyBLASThreads(_:)`` to finish first. Not to be called inside ``withSteadyBLASThreads(_:)``.
+    /// Runs `body` with OpenBLAS at `threads` threads, then back at the process's count; waits for the computations
+    /// inside ``withSteadyBLASThreads(_:)`` to finish first. Not to be called inside ``withSteadyBLASThreads(_:)``.
     public static func withBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
         pthread_rwlock_wrlock(blasLock)
         defer { pthread_rwlock_unlock(blasLock) }
-        let saved = blasThreads
         openblas_set_num_threads(Int32(max(1, threads)))
-        defer { openblas_set_num_threads(Int32(saved)) }
+        // Back to the process's own count (what it was before, unless a setting changed meanwhile: applyBLASThreads
+        // skips the lock when the count it wants is already in effect, which it may be only for this while).
+        defer { openblas_set_num_threads(Int32(processBLASThreads(count: current))) }
         return try body()
     }
 

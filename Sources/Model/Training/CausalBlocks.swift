@@ -1,5 +1,6 @@
 // The three products of causal self-attention computed by query block, so the masked upper triangle of the scores is
-// neither computed nor read (the training passes of BLOOM and Llama share them).
+// neither computed nor read (the training passes of BLOOM and Llama share them), and the heads' schedule that the
+// inference passes' prefill attention shares too (forEachHead).
 import EcomTensor
 
 /// Causal attention products over an `[L, L]` score-shaped matrix `w` (stride L) and `[L, HS]` rows.
