@@ -13,9 +13,11 @@ import numpy as np
 quick = sys.argv[1] == "1"
 
 
-def median_seconds(fn, warmup=1, iterations=7, min_seconds=0.0):
-    for _ in range(warmup):
+def median_seconds(fn, warmup=1, iterations=7, min_seconds=0.0, warmup_seconds=0.0):
+    start, warmed = time.perf_counter(), 0
+    while warmed < warmup or time.perf_counter() - start < warmup_seconds:
         fn()
+        warmed += 1
     samples, total = [], 0.0
     while len(samples) < iterations or total < min_seconds:
         t0 = time.perf_counter()
@@ -39,7 +41,8 @@ for n in ([256, 512] if quick else [256, 512, 1024, 2048]):
     a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
     b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
     c = np.empty((n, n), dtype=np.float32)
-    t = median_seconds(lambda: np.matmul(a, b, out=c), min_seconds=0.3 if n <= 512 else 0)
+    # The same warm-up as ours (bench-tensor's sgemmWarmupSeconds).
+    t = median_seconds(lambda: np.matmul(a, b, out=c), min_seconds=0.3 if n <= 512 else 0, warmup_seconds=0.2)
     g = 2 * n ** 3 / t / 1e9
     # The same numpy figure is the reference for our BLAS path (oneDNN's sgemm where it multiplies), OpenBLAS's
     # cblas_sgemm alone (reported where oneDNN multiplies) and our SIMD matmul (reported as a fraction).

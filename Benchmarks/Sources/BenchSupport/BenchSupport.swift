@@ -29,10 +29,17 @@ public func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-/// Runs `body` `warmup` times untimed, then `iterations` times timed; returns the median seconds per run.
-/// With `minSeconds`, keeps iterating past `iterations` until that much time was measured in all.
-public func medianSeconds(warmup: Int = 2, iterations: Int = 7, minSeconds: Double = 0, _ body: () throws -> Void) rethrows -> Double {
-    for _ in 0..<warmup { try body() }
+/// Runs `body` `warmup` times untimed (and on until `warmupSeconds` have passed), then `iterations` times timed;
+/// returns the median seconds per run. With `minSeconds`, keeps iterating past `iterations` until that much time was
+/// measured in all.
+public func medianSeconds(warmup: Int = 2, warmupSeconds: Double = 0, iterations: Int = 7, minSeconds: Double = 0,
+                          _ body: () throws -> Void) rethrows -> Double {
+    let start = now()
+    var warmed = 0
+    while warmed < warmup || now() - start < warmupSeconds {
+        try body()
+        warmed += 1
+    }
     var samples: [Double] = []
     var total = 0.0
     while samples.count < iterations || total < minSeconds {

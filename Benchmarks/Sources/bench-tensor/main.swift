@@ -96,6 +96,10 @@ w16.withUnsafeBufferPointer { wp in wide.withUnsafeMutableBufferPointer { dp in 
 // sgemm: C = A B, square, row-major. "sgemm N" is the BLAS path as our code runs it (oneDNN's sgemm where
 // SgemmBackend.native says so); where that is oneDNN, "sgemm openblas N" is OpenBLAS's cblas_sgemm alone, at the
 // compute thread count (the process otherwise runs OpenBLAS single-threaded beside oneDNN).
+// Both sides warm up for sgemmWarmupSeconds (numpy too, scripts/bench/tensor.sh): oneDNN's sgemm reaches its steady
+// rate only after about eight calls of a new shape (1024³ on a Zen 5: 400-460 GFLOP/s, then 480-515), and a training
+// step repeats its shapes thousands of times.
+let sgemmWarmupSeconds = 0.2
 var sgemmGFLOPS: [Int: Double] = [:]
 let sgemmCases: [(name: String, path: KernelPath, backend: SgemmBackend?)] =
     [("sgemm", .blas, nil)] + (SgemmBackend.native == .onednn ? [("sgemm openblas", .blas, .openblas)] : []) + [("sgemm simd", .simd, nil)]
@@ -107,7 +111,8 @@ for n in quick ? [256, 512] : [256, 512, 1024, 2048] {
         let t = SgemmBackend.$override.withValue(backend) {
             ComputeThreads.withBLASThreads(backend == .openblas ? threads : ComputeThreads.blasThreads) {
                 a.withMatrix { av in b.withMatrix { bv in c.withMutableMatrix { cv in
-                    medianSeconds(warmup: 1, iterations: iterations, minSeconds: n <= 512 ? 0.3 : 0) {
+                    medianSeconds(warmup: 1, warmupSeconds: path == .simd ? 0 : sgemmWarmupSeconds, iterations: iterations,
+                                  minSeconds: n <= 512 ? 0.3 : 0) {
                         MatmulKernel.gemm(av, bv, cv, path: path)
                     }
                 } } }
