@@ -65,7 +65,7 @@ enum TestQuantizer {
 
 @Suite struct QuantizedMatmulTests {
     static let rowCounts = [1, 7, 33, 257]
-    static let columnCounts = [32, 64, 576, 1536]
+    static let columnCounts = [32, 64, 224, 416, 576, 1536]  // 7 and 13 blocks: a masked group of the Q4 kernel
     static let inputRows = [1, 2, 3, 5, 16, 33]
 
     /// The integer path's activations: x rounded to 8-bit blocks as ecom_quantize_q8_rows does (same Float operations),
