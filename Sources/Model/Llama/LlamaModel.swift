@@ -13,6 +13,9 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
     public let weights: LlamaWeights
     /// Query rows per block of the prefill attention (the masked triangle outside the blocks is skipped).
     static let attentionBlock = 128
+    /// Multiply-adds per chunk, at least, when decoding heads run side by side (a chunk of less waits longer for the
+    /// pool than it computes).
+    static let decodeAttentionChunkWork = 8192
     let rotary: RotaryEmbedding
     let workspace = Workspace()
 
@@ -61,9 +64,12 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
         let context = ws.context.ensure(N * NH * HS)    // [N, NH*HS] attention output before o_proj
         let gate = ws.mlp.ensure(N * I)                 // [N, I]
         let up = ws.up.ensure(N * I)                    // [N, I]
-        // One query block's scores per head, so heads can run side by side (CausalBlocks.forEachHead).
+        // One query block's scores per head, so heads can run side by side (CausalBlocks.forEachHead); and one row of
+        // scores per head of every lane with a single new position, whose attention runs after the other lanes'.
         let blockScores = lanes.map { min($0.count, Self.attentionBlock) * $0.visible }.max()!
-        let scores = ws.scores.ensure(NH * blockScores)
+        let singles = lanes.indices.filter { lanes[$0].count == 1 }
+        let singleScores = singles.map { lanes[$0].visible }.max() ?? 0
+        let scores = ws.scores.ensure(max(NH * blockScores, singles.count * NH * singleScores))
         var biasOffsets: [Int] = [], biasCount = 0      // per lane: [visible] 0 for tokens, -inf for padded keys
         for lane in lanes { biasOffsets.append(biasCount); biasCount += lane.visible }
         let bias = ws.bias.ensure(biasCount)
@@ -101,7 +107,7 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
                 rotary.apply(k + n * KVH * HS, heads: KVH, cos: cosTable + n * half, sin: sinTable + n * half)
             }
             for (li, lane) in lanes.enumerated() {
-                let cache = lane.cache, P = lane.past, T = lane.count, TK = lane.visible, laneBias = bias + biasOffsets[li]
+                let cache = lane.cache, P = lane.past, T = lane.count, laneBias = bias + biasOffsets[li]
                 // Append the new keys and values to the cache.
                 for h in 0..<KVH {
                     let kDst = cache.keys(layer: l, b: lane.b, h: h) + P * HS, vDst = cache.values(layer: l, b: lane.b, h: h) + P * HS
@@ -113,15 +119,7 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
                 }
                 // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
                 // reads key/value head h / group (transformers' repeat_kv).
-                if T == 1 {
-                    // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head.
-                    for h in 0..<NH {
-                        DecodeAttention.head(query: q + lane.row * NH * HS + h * HS, keys: cache.keys(layer: l, b: lane.b, h: h / group),
-                                             values: cache.values(layer: l, b: lane.b, h: h / group), count: TK, dimension: HS,
-                                             scale: scale, bias: laneBias, scores: scores, out: context + lane.row * NH * HS + h * HS)
-                    }
-                    continue
-                }
+                if T == 1 { continue }  // below, with every other single-position lane
                 // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
                 // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
                 // Heads run side by side where OpenBLAS is single-threaded (as in training), each in its own scores.
@@ -138,6 +136,20 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
                         MatmulKernel.gemm(MatrixView(base: scores, rows: rows, columns: visible, stride: visible),
                                           MatrixView(base: vBase, rows: visible, columns: HS, stride: HS),
                                           MutableMatrixView(base: context + (lane.row + q0) * NH * HS + h * HS, rows: rows, columns: HS, stride: NH * HS))
+                    }
+                }
+            }
+            // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head; the heads of all
+            // such lanes side by side on the compute threads (each its own row of scores; bit-identical either way).
+            if !singles.isEmpty {
+                let work = singleScores * HS  // multiply-adds of one head's two products, about
+                ComputeThreads.forEachChunk(singles.count * NH, minPerChunk: max(1, Self.decodeAttentionChunkWork / max(1, work))) { _, pairs in
+                    for pair in pairs {
+                        let li = singles[pair / NH], h = pair % NH, lane = lanes[li], cache = lane.cache
+                        DecodeAttention.head(query: q + lane.row * NH * HS + h * HS, keys: cache.keys(layer: l, b: lane.b, h: h / group),
+                                             values: cache.values(layer: l, b: lane.b, h: h / group), count: lane.visible,
+                                             dimension: HS, scale: scale, bias: bias + biasOffsets[li],
+                                             scores: scores + pair * singleScores, out: context + lane.row * NH * HS + h * HS)
                     }
                 }
             }
