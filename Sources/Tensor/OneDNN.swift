@@ -43,10 +43,13 @@ final class OneDNN: @unchecked Sendable {
         self.sgemm = sgemm
     }
 
+    /// Whether a CPU with `features` (cpuid names) is one oneDNN is loaded on: AVX2 and FMA.
+    static func runs(on features: Set<String>) -> Bool { features.contains("avx2") && features.contains("fma") }
+
     private static func load() -> OneDNN? {
         #if canImport(Glibc)
-        let features = Set(NativeKernels.cpuFeatures.split(separator: " ").map(String.init))
-        guard features.contains("avx2"), features.contains("fma") else {
+        let features = BLASCore.features
+        guard runs(on: features) else {
             failure = "bf16 compute needs a CPU with AVX512_BF16 (this one has: \(NativeKernels.cpuFeatures))"
             sgemmFailure = "oneDNN's sgemm is used on CPUs with AVX2 and FMA only (this one has: \(NativeKernels.cpuFeatures))"
             return nil

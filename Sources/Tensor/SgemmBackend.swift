@@ -36,7 +36,7 @@ public enum SgemmBackend: String, Sendable, CaseIterable {
     /// does not matter: with its best ones (`Cooperlake` on a Zen 5, `Zen` on AVX2) the steps were still faster
     /// through oneDNN, with a weaker preset (`Haswell` on AVX-512) much faster.
     public static func choose(features: Set<String>, oneDNNSgemm: Bool) -> SgemmBackend {
-        oneDNNSgemm && features.contains("avx2") && features.contains("fma") ? .onednn : .openblas
+        oneDNNSgemm && OneDNN.runs(on: features) ? .onednn : .openblas
     }
 
     /// Why ``native`` is OpenBLAS (empty when it is oneDNN).

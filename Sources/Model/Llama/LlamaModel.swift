@@ -142,7 +142,7 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
             // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head; the heads of all
             // such lanes side by side on the compute threads (each its own row of scores; bit-identical either way).
             if !singles.isEmpty {
-                let work = singleScores * HS  // multiply-adds of one head's two products, about
+                let work = singleScores * HS  // multiply-adds of one of a head's two products, the longest lane's
                 ComputeThreads.forEachChunk(singles.count * NH, minPerChunk: max(1, Self.decodeAttentionChunkWork / max(1, work))) { _, pairs in
                     for pair in pairs {
                         let li = singles[pair / NH], h = pair % NH, lane = lanes[li], cache = lane.cache
