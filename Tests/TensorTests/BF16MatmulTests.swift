@@ -41,17 +41,21 @@ import Testing
     @Test(arguments: backends)
     func backendMatchesRoundedReference(backend: BF16Matmul.Backend) {
         print("bf16 backend tested here: \(backend.rawValue)")
-        for (m, n, k) in [(1, 1, 1), (7, 33, 257), (64, 48, 96), (33, 7, 1)] {
+        // The last two are long enough for oneDNN's products to be split over two or three threads (by rows, then by
+        // columns of C; see OneDNN.split).
+        for (m, n, k) in [(1, 1, 1), (7, 33, 257), (64, 48, 96), (33, 7, 1), (200, 65, 40), (40, 197, 33)] { for threads in [1, 2, 3] {
             for ta in [false, true] { for tb in [false, true] {
                 let pad = (m + k) % 3, beta: Float = tb ? 0.5 : 0
                 let (got, want) = product(m: m, n: n, k: k, ta: ta, tb: tb, alpha: 0.75, beta: beta, pad: pad, seed: UInt64(m * 31 + n)) { a, b, c in
-                    BF16Matmul.gemm(a, transposeA: ta, b, transposeB: tb, c, alpha: 0.75, beta: beta, backend: backend)
+                    ComputeThreads.$override.withValue(threads) {
+                        BF16Matmul.gemm(a, transposeA: ta, b, transposeB: tb, c, alpha: 0.75, beta: beta, backend: backend)
+                    }
                 }
                 // Only the Float32 summation order differs from the reference: exact bf16 products.
                 let bad = firstMismatch(got, want, rtol: 1e-5, atol: 1e-5)
-                #expect(bad == nil, "\(backend) m\(m) n\(n) k\(k) ta\(ta) tb\(tb) pad\(pad): \(String(describing: bad))")
+                #expect(bad == nil, "\(backend) \(threads) threads m\(m) n\(n) k\(k) ta\(ta) tb\(tb) pad\(pad): \(String(describing: bad))")
             } }
-        }
+        } }
     }
 
     /// OpenBLAS runs single-threaded exactly where oneDNN's threads multiply the large products.
@@ -76,7 +80,8 @@ import Testing
             product(m: m, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas)
         }
         #expect(firstMismatch(bf16.got, bf16.want, rtol: 1e-5, atol: 1e-5) == nil)
-        #expect(f32 != bf16.got, "bf16 precision left a 2^23 product in Float32")
+        let rounded = f32 != bf16.got  // a Bool, so that a failure does not print both arrays
+        #expect(rounded, "bf16 precision left a 2^23 product in Float32")
         // Bit equality of two sgemm calls needs one OpenBLAS thread count for both (its Haswell kernels' last bits
         // depend on it; an evaluation test beside this one may change it for a while).
         let (small, smallF32) = ComputeThreads.withSteadyBLASThreads {
@@ -84,7 +89,8 @@ import Testing
                 product(m: m - 1, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas).got
             }, product(m: m - 1, n: n, k: k, ta: false, tb: false, alpha: 1, beta: 0, pad: 0, seed: 5, blas).got)
         }
-        #expect(small == smallF32, "a product below the threshold was rounded")
+        let unrounded = small == smallF32  // a Bool, as above
+        #expect(unrounded, "a product below the threshold was rounded")
 
         // Four products inside a parallel loop, with the threshold at 0 in the caller's scope.
         let x = randomArray(4 * 8 * 8, seed: 9), w = randomArray(8 * 8, seed: 10)

@@ -1,6 +1,7 @@
 // Float32 products through oneDNN's sgemm (SgemmBackend): each backend this machine runs against a Double reference
-// (transposes, strides, alpha/beta, NaN in C under beta 0), the routing rule, OpenBLAS's thread count beside it, and
-// one OpenMP thread inside the compute pool's chunks.
+// (transposes, strides, alpha/beta, NaN in C under beta 0; one, two and three threads, so oneDNN's products are split by
+// rows and by columns over the pool), the routing and splitting rules, OpenBLAS's thread count beside it, and one
+// OpenMP thread inside the compute pool's chunks.
 @testable import EcomTensor
 import EcomTestSupport
 import Foundation
@@ -13,12 +14,14 @@ import _EcomTensorKernels
     static let backends: [SgemmBackend] = OneDNN.sgemmLibrary != nil ? [.openblas, .onednn] : [.openblas]
 
     /// Shapes of at least SgemmBackend.minimumWork multiply-adds (so that oneDNN multiplies them), awkward sizes;
-    /// with B transposed, the 2nd to 4th are computed transposed (few rows of A), the 4th in two pieces of B.
+    /// with B transposed, the 2nd to 4th are computed transposed (few rows of A), the 4th in two pieces of B. With
+    /// more than one thread, oneDNN's products are split over the pool: the 1st to 3rd by columns of C, the 5th (and
+    /// the transposed products) by rows, in parts that are not all the same length.
     static let shapes = [(129, 131, 127), (1, 1537, 1031), (17, 257, 257), (5, SgemmBackend.transposedChunk + 3, 64), (300, 65, 61)]
 
-    @Test(arguments: backends)
-    func backendMatchesReference(backend: SgemmBackend) {
-        print("sgemm backend tested here: \(backend.rawValue) (native: \(SgemmBackend.native.rawValue)\(SgemmBackend.openBLASReason.isEmpty ? "" : ", \(SgemmBackend.openBLASReason)"))")
+    @Test(arguments: backends, [1, 2, 3])
+    func backendMatchesReference(backend: SgemmBackend, threads: Int) {
+        print("sgemm backend tested here: \(backend.rawValue), \(threads) threads (native: \(SgemmBackend.native.rawValue)\(SgemmBackend.openBLASReason.isEmpty ? "" : ", \(SgemmBackend.openBLASReason)"))")
         for (m, n, k) in Self.shapes {
             #expect(m * n * k >= SgemmBackend.minimumWork)
             for ta in [false, true] { for tb in [false, true] {
@@ -37,17 +40,17 @@ import _EcomTensorKernels
                 } }
                 var got = c0
                 a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in got.withUnsafeMutableBufferPointer { cp in
-                    SgemmBackend.$override.withValue(backend) {
+                    ComputeThreads.$override.withValue(threads) { SgemmBackend.$override.withValue(backend) {
                         MatmulKernel.gemm(MatrixView(base: ap.baseAddress!, rows: ar, columns: ac, stride: ac + pad), transposeA: ta,
                                           MatrixView(base: bp.baseAddress!, rows: br, columns: bc, stride: bc + pad), transposeB: tb,
                                           MutableMatrixView(base: cp.baseAddress!, rows: m, columns: n, stride: n + pad),
                                           alpha: alpha, beta: beta, path: .blas)
-                    }
+                    } }
                 } } }
                 // Padding columns of C are never written.
                 let written = (0..<m).flatMap { i in (0..<n).map { i * (n + pad) + $0 } }
                 let bad = firstMismatch(written.map { got[$0] }, written.map { want[$0] }, rtol: 1e-5, atol: 1e-5)
-                #expect(bad == nil, "\(backend) m\(m) n\(n) k\(k) ta\(ta) tb\(tb) pad\(pad): \(String(describing: bad))")
+                #expect(bad == nil, "\(backend) \(threads) threads m\(m) n\(n) k\(k) ta\(ta) tb\(tb) pad\(pad): \(String(describing: bad))")
                 for i in 0..<m { for j in n..<(n + pad) { #expect(got[i * (n + pad) + j].isNaN == c0[i * (n + pad) + j].isNaN) } }
             } }
         }
@@ -78,6 +81,21 @@ import _EcomTensorKernels
         if ProcessInfo.processInfo.environment["CI"] == "true", BLASCore.features.isSuperset(of: ["avx2", "fma"]) {
             #expect(OneDNN.sgemmLibrary != nil, "oneDNN's sgemm did not load in CI: \(OneDNN.sgemmFailure)")
         }
+    }
+
+    /// oneDNN's products called outside the pool are split over its threads along C's longer dimension (rows on a
+    /// tie), in parts of whole 32-row or 32-column units, where every thread gets two units; else OpenMP splits them.
+    @Test func splittingRule() {
+        #expect(OneDNN.split(m: 512, n: 1536, threads: 2) == .columns)
+        #expect(OneDNN.split(m: 512, n: 576, threads: 2) == .columns)
+        #expect(OneDNN.split(m: 1024, n: 1024, threads: 2) == .rows)
+        #expect(OneDNN.split(m: 4096, n: 64, threads: 2) == .rows)
+        #expect(OneDNN.split(m: 16, n: 49152, threads: 4) == .columns)
+        #expect(OneDNN.split(m: 512, n: 576, threads: 1) == nil)
+        #expect(OneDNN.split(m: 127, n: 100, threads: 2) == nil)
+        #expect(OneDNN.split(m: 128, n: 100, threads: 2) == .rows)
+        #expect(OneDNN.split(m: 100, n: 191, threads: 3) == nil)
+        #expect(OneDNN.split(m: 100, n: 192, threads: 3) == .columns)
     }
 
     /// OpenBLAS runs single-threaded where oneDNN multiplies the large Float32 products (its spinning workers would

@@ -31,7 +31,8 @@ for (label, precision) in [("", WeightPrecision.native), (" f32 weights", .float
     _ = model.forward(ids: prompt, batch: 1, cache: cache, logits: .last)
     var token: Int32 = 5
     var samples: [Double] = []
-    for _ in 0..<decodeTokens {
+    let prefillOnly = env("BENCH_PREFILL_ONLY", "0") == "1"  // for profiling prefill alone
+    for _ in 0..<(prefillOnly ? 1 : decodeTokens) {
         let t0 = now()
         let logits = model.forward(ids: [token], batch: 1, cache: cache, logits: .last)
         token = Int32(logits.storage.indices.max { logits.storage[$0] < logits.storage[$1] }!)
@@ -49,10 +50,11 @@ for (label, precision) in [("", WeightPrecision.native), (" f32 weights", .float
     }
     if env("BENCH_DECODE_ONLY", "0") == "1" { exit(0) }  // for profiling the decode loop alone
     let long = (0..<512).map { Int32(($0 * 7919 + 13) % model.vocabularySize) }
-    let prefill = medianSeconds(warmup: 1, iterations: quick ? 1 : 3) {
+    let prefill = medianSeconds(warmup: 1, iterations: prefillOnly ? 10 : quick ? 1 : 3) {
         _ = model.forward(ids: long, batch: 1, logits: .last)
     }
     for suffix in ["", " vs llama.cpp"] {
         emit(bench: "model", case: "smollm2 prefill 512\(label)\(suffix)", value: 512 / prefill, unit: "tokens/s", higherIsBetter: true, extra: common)
     }
+    if prefillOnly { exit(0) }
 }
