@@ -93,6 +93,33 @@ enum TinyLlama {
         }
     }
 
+    /// With `.last`, the last layer computes its queries, attention, o_proj and MLP for each lane's last position only
+    /// (llama.cpp's output pruning): the whole pass's last rows, up to Float32 summation order, for Float32 weights
+    /// and for GGUF blocks (whose pruned rows keep Float32 activations instead of 8-bit ones), in a left-padded batch
+    /// and in a cached step of several positions.
+    @Test func lastPositionsAloneGiveTheWholePassLogits() throws {
+        let native = try ModelLoader.load(TinyLlama.gguf)
+        for (label, model) in [("f32", TinyLlama.f32), ("native", native)] {
+            let v = model.vocabularySize, T = 40
+            let ids = (0..<(2 * T)).map { Int32(4 + ($0 * 7919 + 13) % (v - 4)) }
+            let mask = (0..<(2 * T)).map { $0 >= T && $0 < T + 9 ? Int32(0) : 1 }  // the second row left-padded by 9
+            let all = model.forward(ids: ids, batch: 2, mask: mask).storage
+            let last = model.forward(ids: ids, batch: 2, mask: mask, logits: .last).storage
+            let want = Array(all[((T - 1) * v)..<(T * v)] + all[((2 * T - 1) * v)..<(2 * T * v)])
+            #expect(firstMismatch(last, want, rtol: 1e-5, atol: 1e-4) == nil, "\(label), batch: max diff \(maxAbsDifference(last, want))")
+
+            var steps: [[Float]] = []
+            for rows in [LogitRows.last, .all] {
+                let cache = model.makeCache(batch: 1, capacity: T)
+                _ = model.forward(ids: Array(ids[..<25]), batch: 1, cache: cache, logits: .last)
+                let out = model.forward(ids: Array(ids[25..<T]), batch: 1, cache: cache, logits: rows).storage
+                steps.append(Array(out.suffix(v)))
+            }
+            #expect(firstMismatch(steps[0], steps[1], rtol: 1e-5, atol: 1e-4) == nil,
+                    "\(label), cached step: max diff \(maxAbsDifference(steps[0], steps[1]))")
+        }
+    }
+
     @Test func cachedDecodingEqualsRecomputation() {
         let ids = ref.forward.max { $0.ids.count < $1.ids.count }!.ids
         let model = TinyLlama.f32

@@ -158,8 +158,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// `sequences`: the rows are separate sequences at one position each (a decoding step), so GGUF blocks keep the
     /// per-row integer-dot path up to ``QuantizedMatmulKernel/perSequenceMaximumRows`` rows, giving each row the
     /// result it would have alone.
+    ///
+    /// `floatActivations`: few rows that stand for a prompt's (its last positions, whose other rows need no more
+    /// work), so GGUF blocks keep x in Float32 (`.floatDequant` below ``QuantizedMatmulKernel/gemmMinimumRows``)
+    /// as the whole prompt's product does, instead of rounding it to 8 bits.
     public func multiply(_ x: UnsafePointer<Float>, rows n: Int, xStride: Int? = nil, into y: UnsafeMutablePointer<Float>, bias: [Float]? = nil,
-                         sequences: Bool = false) {
+                         sequences: Bool = false, floatActivations: Bool = false) {
         let xs = xStride ?? columns
         if n == 0 { return }
         switch storage {
@@ -168,7 +172,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .float16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .float16, x, rows: n, xStride: xs, into: y) }
         case .bfloat16(let h): h.withUnsafeBufferPointer { halfLinear($0.baseAddress!, .bfloat16, x, rows: n, xStride: xs, into: y) }
         case .quantized(let q):
-            let path: QuantizedMatmulKernel.Path = sequences && n <= QuantizedMatmulKernel.perSequenceMaximumRows ? .integerDot : .automatic
+            let path: QuantizedMatmulKernel.Path =
+                sequences && n <= QuantizedMatmulKernel.perSequenceMaximumRows ? .integerDot
+                : floatActivations && n < QuantizedMatmulKernel.gemmMinimumRows ? .floatDequant : .automatic
             QuantizedMatmulKernel.linear(MatrixView(base: x, rows: n, columns: columns, stride: xs), quantizedView(q),
                                          MutableMatrixView(base: y, rows: n, columns: rows, stride: rows), path: path)
         }

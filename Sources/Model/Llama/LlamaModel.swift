@@ -69,7 +69,12 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
         let blockScores = lanes.map { min($0.count, Self.attentionBlock) * $0.visible }.max()!
         let singles = lanes.indices.filter { lanes[$0].count == 1 }
         let singleScores = singles.map { lanes[$0].visible }.max() ?? 0
-        let scores = ws.scores.ensure(max(NH * blockScores, singles.count * NH * singleScores))
+        // With `last`, the last layer computes its queries, attention, o_proj and MLP for each lane's last position
+        // only (every position's keys and values still go to the cache), as llama.cpp prunes its unused outputs: a
+        // row of scores per head of every lane there.
+        let pruneLast = last && N > lanes.count && !weights.layers.isEmpty
+        let lastScores = pruneLast ? lanes.map(\.visible).max()! : 0
+        let scores = ws.scores.ensure(max(NH * blockScores, singles.count * NH * singleScores, lanes.count * NH * lastScores))
         var biasOffsets: [Int] = [], biasCount = 0      // per lane: [visible] 0 for tokens, -inf for padded keys
         for lane in lanes { biasOffsets.append(biasCount); biasCount += lane.visible }
         let bias = ws.bias.ensure(biasCount)
@@ -96,15 +101,30 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
 
         let scale = 1 / Float(HS).squareRoot()
         for (l, layer) in weights.layers.enumerated() {
+            let pruned = pruneLast && l == weights.layers.count - 1
+            let R = pruned ? lanes.count : N  // rows of queries, context, o_proj and MLP
             layer.inputNorm.withUnsafeBufferPointer {
                 RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
             }
-            layer.query.multiply(normed, rows: N, into: q, sequences: decoding)
+            if !pruned { layer.query.multiply(normed, rows: N, into: q, sequences: decoding) }
             layer.key.multiply(normed, rows: N, into: k, sequences: decoding)
             layer.value.multiply(normed, rows: N, into: v, sequences: decoding)
             for n in 0..<N {
-                rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half)
+                if !pruned { rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half) }
                 rotary.apply(k + n * KVH * HS, heads: KVH, cos: cosTable + n * half, sin: sinTable + n * half)
+            }
+            if pruned {
+                // Row i becomes lane i's last position (its source row is never below i, so earlier moves do not
+                // overwrite later sources); its queries are computed from there.
+                for (i, lane) in lanes.enumerated() where lane.row + lane.count - 1 != i {
+                    let src = lane.row + lane.count - 1
+                    (normed + i * C).update(from: normed + src * C, count: C)
+                    (hidden + i * C).update(from: hidden + src * C, count: C)
+                    (cosTable + i * half).update(from: cosTable + src * half, count: half)
+                    (sinTable + i * half).update(from: sinTable + src * half, count: half)
+                }
+                layer.query.multiply(normed, rows: R, into: q, floatActivations: true)
+                for n in 0..<R { rotary.apply(q + n * NH * HS, heads: NH, cos: cosTable + n * half, sin: sinTable + n * half) }
             }
             for (li, lane) in lanes.enumerated() {
                 let cache = lane.cache, P = lane.past, T = lane.count, laneBias = bias + biasOffsets[li]
@@ -119,7 +139,7 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
                 }
                 // softmax(Q Kᵀ / sqrt(HS) + padding) with the causal mask shifted by the cached length; query head h
                 // reads key/value head h / group (transformers' repeat_kv).
-                if T == 1 { continue }  // below, with every other single-position lane
+                if T == 1 || pruned { continue }  // below, with every other single-position lane
                 // Several new positions: query blocks of `attentionBlock` rows, each against the keys it can see
                 // (the cached ones and its own block's prefix), so the masked triangle is neither computed nor read.
                 // Heads run side by side where OpenBLAS is single-threaded (as in training), each in its own scores.
@@ -141,36 +161,41 @@ public final class LlamaModel: LaneModel, @unchecked Sendable {
             }
             // Decoding: one query row per head, plain SIMD loops instead of two BLAS calls per head; the heads of all
             // such lanes side by side on the compute threads (each its own row of scores; bit-identical either way).
-            if !singles.isEmpty {
-                let work = singleScores * HS  // multiply-adds of one of a head's two products, the longest lane's
-                ComputeThreads.forEachChunk(singles.count * NH, minPerChunk: max(1, Self.decodeAttentionChunkWork / max(1, work))) { _, pairs in
+            // In the pruned layer every lane has one query row (row i for lane i), as a decoding lane has.
+            let attending = pruned ? Array(lanes.indices) : singles, span = pruned ? lastScores : singleScores
+            if !attending.isEmpty {
+                let work = span * HS  // multiply-adds of one of a head's two products, the longest lane's
+                ComputeThreads.forEachChunk(attending.count * NH, minPerChunk: max(1, Self.decodeAttentionChunkWork / max(1, work))) { _, pairs in
                     for pair in pairs {
-                        let li = singles[pair / NH], h = pair % NH, lane = lanes[li], cache = lane.cache
-                        DecodeAttention.head(query: q + lane.row * NH * HS + h * HS, keys: cache.keys(layer: l, b: lane.b, h: h / group),
+                        let li = attending[pair / NH], h = pair % NH, lane = lanes[li], cache = lane.cache
+                        let row = pruned ? li : lane.row
+                        DecodeAttention.head(query: q + row * NH * HS + h * HS, keys: cache.keys(layer: l, b: lane.b, h: h / group),
                                              values: cache.values(layer: l, b: lane.b, h: h / group), count: lane.visible,
                                              dimension: HS, scale: scale, bias: bias + biasOffsets[li],
-                                             scores: scores + pair * singleScores, out: context + lane.row * NH * HS + h * HS)
+                                             scores: scores + pair * span, out: context + row * NH * HS + h * HS)
                     }
                 }
             }
             let attention = normed  // the normed input is no longer needed: o_proj writes over it
-            layer.output.multiply(context, rows: N, into: attention, sequences: decoding)
-            ElementwiseKernel.add(attention, hidden, hidden, count: N * C)
+            layer.output.multiply(context, rows: R, into: attention, sequences: decoding, floatActivations: pruned)
+            ElementwiseKernel.add(attention, hidden, hidden, count: R * C)
             layer.postAttentionNorm.withUnsafeBufferPointer {
-                RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: N, cols: C, eps: c.rmsNormEpsilon)
+                RMSNormKernel.forward(hidden, weight: $0.baseAddress!, normed, rows: R, cols: C, eps: c.rmsNormEpsilon)
             }
-            layer.gate.multiply(normed, rows: N, into: gate, sequences: decoding)
-            layer.up.multiply(normed, rows: N, into: up, sequences: decoding)
-            SwiGLUKernel.forward(gate: gate, up: up, gate, count: N * I)
-            layer.down.multiply(gate, rows: N, into: normed, sequences: decoding)
-            ElementwiseKernel.add(normed, hidden, hidden, count: N * C)
+            layer.gate.multiply(normed, rows: R, into: gate, sequences: decoding, floatActivations: pruned)
+            layer.up.multiply(normed, rows: R, into: up, sequences: decoding, floatActivations: pruned)
+            SwiGLUKernel.forward(gate: gate, up: up, gate, count: R * I)
+            layer.down.multiply(gate, rows: R, into: normed, sequences: decoding, floatActivations: pruned)
+            ElementwiseKernel.add(normed, hidden, hidden, count: R * C)
         }
 
-        // Final norm and LM head on the rows that need logits.
+        // Final norm and LM head on the rows that need logits (after a pruned last layer, the first rows of hidden).
         let rows = last ? lanes.count : N
-        if last { for (i, lane) in lanes.enumerated() { (normed + i * C).update(from: hidden + (lane.row + lane.count - 1) * C, count: C) } }
+        if last && !pruneLast {
+            for (i, lane) in lanes.enumerated() { (normed + i * C).update(from: hidden + (lane.row + lane.count - 1) * C, count: C) }
+        }
         weights.finalNorm.withUnsafeBufferPointer {
-            RMSNormKernel.forward(last ? normed : hidden, weight: $0.baseAddress!, normed, rows: rows, cols: C, eps: c.rmsNormEpsilon)
+            RMSNormKernel.forward(last && !pruneLast ? normed : hidden, weight: $0.baseAddress!, normed, rows: rows, cols: C, eps: c.rmsNormEpsilon)
         }
         let logits = ws.logits.ensure(rows * V)
         (weights.lmHead ?? weights.embeddings).multiply(normed, rows: rows, into: logits, sequences: last || decoding)
