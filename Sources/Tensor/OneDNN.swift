@@ -116,20 +116,29 @@ final class OneDNN: @unchecked Sendable {
     /// share the cores), ``ComputeThreads/count`` elsewhere. OpenMP's count is per calling thread.
     static var threadsForCall: Int32 { ecom_pool_in_chunk() != 0 ? 1 : Int32(ComputeThreads.count) }
 
-    /// Rows or columns of C per unit of a split product (parts are whole units but the last).
+    /// Rows or columns of C per unit of a split product (parts are whole units but the last), where every thread
+    /// gets two such units; a shorter dimension is split row by row (column by column).
     static let splitUnit = 32
 
+    /// The unit of a split of `total` rows or columns over `threads` threads.
+    static func splitUnit(total: Int, threads: Int) -> Int { total >= 2 * splitUnit * threads ? splitUnit : 1 }
+
     /// How a product of C [m, n] called outside the compute pool is shared by `threads` threads: nil leaves it to
-    /// OpenMP's threads (one thread, or C too small for every thread to get two units), else the dimension whose
-    /// contiguous parts the pool's threads compute, each part a one-thread product: the longer one, rows on a tie.
+    /// OpenMP's threads (one thread, or fewer than two rows and two columns of C per thread), else the dimension
+    /// whose contiguous parts the pool's threads compute, each part a one-thread product: the longer one, rows on a
+    /// tie.
     ///
+    /// OpenMP's threads are then left out of almost every product. Where they still ran the products too short to
+    /// split in units (a dimension under 64 per thread), some shapes fell into their yielding loops: 64 x 96 x 256 ran
+    /// at 2.2 GFLOP/s, 120 x 120 x 100 at 1.9 after a split product and 246 before one (Zen 5); split row by row
+    /// (column by column) here, 164-171 and 197.
     /// Measured on an AMD EPYC Zen 5 (2 threads; Docs/PERFORMANCE.md, "oneDNN's products split by our threads"):
     /// OpenMP's own split ran SmolLM2's down projection (512 x 576 x 1536) at 370-380 GFLOP/s against 450-480 split
     /// here, and prefill, training and fine-tuning steps ran 2-15% faster split; with oneDNN held to AVX2, prefill
     /// 4.5% faster and training unchanged. Splitting always along the columns instead lost 10% of a training step
     /// under AVX2.
     static func split(m: Int, n: Int, threads: Int) -> SplitDimension? {
-        guard threads > 1, max(m, n) >= 2 * splitUnit * threads else { return nil }
+        guard threads > 1, max(m, n) >= 2 * threads else { return nil }
         return n > m ? .columns : .rows
     }
 
@@ -170,7 +179,7 @@ final class OneDNN: @unchecked Sendable {
         // Contiguous parts of C's rows (A's rows: columns of its storage when transposed) or columns (B's columns:
         // rows of its storage when transposed), one per pool thread; each part is exactly the product it would be
         // alone, and the parts depend only on the shape and the thread count.
-        let total = dimension == .rows ? m : n, unit = Self.splitUnit
+        let total = dimension == .rows ? m : n, unit = Self.splitUnit(total: total, threads: threads)
         ComputeThreads.forEachChunk((total + unit - 1) / unit, minPerChunk: 1) { _, units in
             let lo = units.lowerBound * unit, count = min(total, units.upperBound * unit) - lo
             switch dimension {

@@ -41,8 +41,8 @@ import Testing
     @Test(arguments: backends)
     func backendMatchesRoundedReference(backend: BF16Matmul.Backend) {
         print("bf16 backend tested here: \(backend.rawValue)")
-        // The last two are long enough for oneDNN's products to be split over two or three threads (by rows, then by
-        // columns of C; see OneDNN.split).
+        // With two or three threads oneDNN's products are split (see OneDNN.split): the 2nd and 6th by columns of C,
+        // the 3rd to 5th by rows; the last two in 32-row or 32-column units, the others row by row (column by column).
         for (m, n, k) in [(1, 1, 1), (7, 33, 257), (64, 48, 96), (33, 7, 1), (200, 65, 40), (40, 197, 33)] { for threads in [1, 2, 3] {
             for ta in [false, true] { for tb in [false, true] {
                 let pad = (m + k) % 3, beta: Float = tb ? 0.5 : 0

@@ -16,7 +16,8 @@ import _EcomTensorKernels
     /// Shapes of at least SgemmBackend.minimumWork multiply-adds (so that oneDNN multiplies them), awkward sizes;
     /// with B transposed, the 2nd to 4th are computed transposed (few rows of A), the 4th in two pieces of B. With
     /// more than one thread, oneDNN's products are split over the pool: the 1st to 3rd by columns of C, the 5th (and
-    /// the transposed products) by rows, in parts that are not all the same length.
+    /// the transposed products) by rows, in parts that are not all the same length (whole 32-column units, or
+    /// column by column for the 1st over three threads).
     static let shapes = [(129, 131, 127), (1, 1537, 1031), (17, 257, 257), (5, SgemmBackend.transposedChunk + 3, 64), (300, 65, 61)]
 
     @Test(arguments: backends, [1, 2, 3])
@@ -84,18 +85,24 @@ import _EcomTensorKernels
     }
 
     /// oneDNN's products called outside the pool are split over its threads along C's longer dimension (rows on a
-    /// tie), in parts of whole 32-row or 32-column units, where every thread gets two units; else OpenMP splits them.
+    /// tie) wherever every thread gets two rows or columns, in parts of whole 32-row or 32-column units where every
+    /// thread gets two units, else row by row; OpenMP's threads get the rest.
     @Test func splittingRule() {
         #expect(OneDNN.split(m: 512, n: 1536, threads: 2) == .columns)
         #expect(OneDNN.split(m: 512, n: 576, threads: 2) == .columns)
         #expect(OneDNN.split(m: 1024, n: 1024, threads: 2) == .rows)
         #expect(OneDNN.split(m: 4096, n: 64, threads: 2) == .rows)
         #expect(OneDNN.split(m: 16, n: 49152, threads: 4) == .columns)
+        #expect(OneDNN.split(m: 127, n: 100, threads: 2) == .rows)
         #expect(OneDNN.split(m: 512, n: 576, threads: 1) == nil)
-        #expect(OneDNN.split(m: 127, n: 100, threads: 2) == nil)
-        #expect(OneDNN.split(m: 128, n: 100, threads: 2) == .rows)
-        #expect(OneDNN.split(m: 100, n: 191, threads: 3) == nil)
-        #expect(OneDNN.split(m: 100, n: 192, threads: 3) == .columns)
+        #expect(OneDNN.split(m: 3, n: 3, threads: 2) == nil)
+        #expect(OneDNN.split(m: 4, n: 3, threads: 2) == .rows)
+        #expect(OneDNN.split(m: 5, n: 5, threads: 3) == nil)
+        #expect(OneDNN.split(m: 5, n: 6, threads: 3) == .columns)
+        #expect(OneDNN.splitUnit(total: 127, threads: 2) == 1)
+        #expect(OneDNN.splitUnit(total: 128, threads: 2) == 32)
+        #expect(OneDNN.splitUnit(total: 191, threads: 3) == 1)
+        #expect(OneDNN.splitUnit(total: 192, threads: 3) == 32)
     }
 
     /// OpenBLAS runs single-threaded where oneDNN multiplies the large Float32 products (its spinning workers would
