@@ -132,6 +132,7 @@ final class OneDNN: @unchecked Sendable {
     /// split in units (a dimension under 64 per thread), some shapes fell into their yielding loops: 64 x 96 x 256 ran
     /// at 2.2 GFLOP/s, 120 x 120 x 100 at 1.9 after a split product and 246 before one (Zen 5); split row by row
     /// (column by column) here, 164-171 and 197.
+    ///
     /// Measured on an AMD EPYC Zen 5 (2 threads; Docs/PERFORMANCE.md, "oneDNN's products split by our threads"):
     /// OpenMP's own split ran SmolLM2's down projection (512 x 576 x 1536) at 370-380 GFLOP/s against 450-480 split
     /// here, and prefill, training and fine-tuning steps ran 2-15% faster split; with oneDNN held to AVX2, prefill
